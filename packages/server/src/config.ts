@@ -1,0 +1,147 @@
+/**
+ * Server configuration: command-line options over `TESSERA_*` environment variables
+ * over defaults. One place turns both into a validated {@link ServerConfig}.
+ */
+import path from 'node:path';
+
+export type SigningAlg = 'ES256' | 'RS256';
+
+/** Password hashing cost (argon2id). Defaults follow OWASP's second recommended set. */
+export interface Argon2Params {
+  memoryCost: number; // KiB
+  timeCost: number;
+  parallelism: number;
+}
+
+/** Brute-force policy: per key (an account name or a source address). */
+export interface ThrottleRule {
+  /** Failures before each further attempt must wait. */
+  delayAfter: number;
+  /** First wait, doubled with each further failure, capped at maxDelayMs. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Failures that lock the key for lockoutMs. */
+  lockoutAfter: number;
+  lockoutMs: number;
+  /** Failures older than this are forgotten. */
+  windowMs: number;
+}
+
+export interface ThrottlePolicy {
+  account: ThrottleRule;
+  address: ThrottleRule;
+}
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** postgres://… to use PostgreSQL; absent for the embedded SQLite store. */
+  databaseUrl: string | undefined;
+  /** The URL clients use; defaults to the scheme, host and port the server listens on. */
+  publicUrl: string | undefined;
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  tlsSelfSigned: boolean;
+  adminPassword: string | undefined;
+  /** 32 bytes as base64 or hex; absent to use (or create) `master.key` in the data directory. */
+  masterKey: string | undefined;
+  tenantDomain: string;
+  signingAlg: SigningAlg;
+  logLevel: string;
+  accessTokenLifetimeSec: number;
+  argon2: Argon2Params;
+  throttle: ThrottlePolicy;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit: number;
+}
+
+/** Options as the `serve` command receives them (all optional strings or flags). */
+export interface ServeOptions {
+  port?: string | number;
+  host?: string;
+  data?: string;
+  database?: string;
+  publicUrl?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsSelfSigned?: boolean;
+  logLevel?: string;
+}
+
+export const DEFAULT_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
+
+export const DEFAULT_THROTTLE: ThrottlePolicy = {
+  account: { delayAfter: 3, baseDelayMs: 1000, maxDelayMs: 30_000, lockoutAfter: 10, lockoutMs: 15 * 60_000, windowMs: 15 * 60_000 },
+  address: { delayAfter: 20, baseDelayMs: 1000, maxDelayMs: 30_000, lockoutAfter: 100, lockoutMs: 15 * 60_000, windowMs: 15 * 60_000 },
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function envFlag(value: string | undefined): boolean {
+  return value !== undefined && /^(1|true|yes|on)$/i.test(value);
+}
+
+function parsePort(value: string | number): number {
+  const port = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`port must be a whole number from 0 to 65535, not '${value}'`);
+  return port;
+}
+
+/**
+ * Builds the configuration from `serve` options and the environment.
+ * @example resolveConfig({ port: '8443', tlsSelfSigned: true }, process.env)
+ */
+export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const dataDir = path.resolve(options.data ?? env.TESSERA_DATA ?? '.tessera');
+  const databaseUrl = options.database ?? env.TESSERA_DATABASE;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('--database must be a postgres:// URL (leave it out for the embedded SQLite store)');
+  }
+  const tlsCertFile = options.tlsCert ?? env.TESSERA_TLS_CERT;
+  const tlsKeyFile = options.tlsKey ?? env.TESSERA_TLS_KEY;
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) throw new ConfigError('--tls-cert and --tls-key go together');
+  const tlsSelfSigned = options.tlsSelfSigned ?? envFlag(env.TESSERA_TLS_SELF_SIGNED);
+  if (tlsSelfSigned && tlsCertFile) throw new ConfigError('--tls-self-signed and --tls-cert exclude each other');
+  const publicUrl = options.publicUrl ?? env.TESSERA_PUBLIC_URL;
+  if (publicUrl !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(publicUrl);
+    } catch {
+      throw new ConfigError(`--public-url is not a URL: '${publicUrl}'`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError('--public-url must be http:// or https://');
+    if (parsed.search || parsed.hash) throw new ConfigError('--public-url may not have a query or fragment');
+  }
+  const signingAlg = (env.TESSERA_SIGNING_ALG ?? 'ES256').toUpperCase();
+  if (signingAlg !== 'ES256' && signingAlg !== 'RS256') throw new ConfigError('TESSERA_SIGNING_ALG must be ES256 or RS256');
+  const tenantDomain = (env.TESSERA_TENANT_DOMAIN ?? 'tessera.local').toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/.test(tenantDomain)) {
+    throw new ConfigError('TESSERA_TENANT_DOMAIN must be a domain name such as contoso.local');
+  }
+  return {
+    host: options.host ?? env.TESSERA_HOST ?? '127.0.0.1',
+    port: parsePort(options.port ?? env.TESSERA_PORT ?? 5080),
+    dataDir,
+    databaseUrl,
+    publicUrl: publicUrl?.replace(/\/+$/, ''),
+    tlsCertFile,
+    tlsKeyFile,
+    tlsSelfSigned,
+    adminPassword: env.TESSERA_ADMIN_PASSWORD,
+    masterKey: env.TESSERA_MASTER_KEY,
+    tenantDomain,
+    signingAlg,
+    logLevel: options.logLevel ?? env.TESSERA_LOG_LEVEL ?? 'info',
+    accessTokenLifetimeSec: 3599,
+    argon2: { ...DEFAULT_ARGON2 },
+    throttle: { account: { ...DEFAULT_THROTTLE.account }, address: { ...DEFAULT_THROTTLE.address } },
+    bodyLimit: 64 * 1024,
+  };
+}

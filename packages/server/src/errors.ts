@@ -1,0 +1,93 @@
+/**
+ * The one error type of the server, and the catalogue of its codes.
+ *
+ * Every failure a caller can see is a {@link TesseraError}: a stable `code` (listed in
+ * {@link ERROR_CATALOGUE} and the README), an HTTP status and a message that names what
+ * was wrong. The HTTP layer renders it in the shape the route speaks: Azure's
+ * `{"error": {"code", "message"}}` on management APIs, RFC 6749 (with AAD's extra
+ * fields) on OAuth endpoints. Messages never contain secrets: build them from names,
+ * never from submitted values.
+ */
+
+/** RFC 6749 / RFC 6750 error codes used on OAuth endpoints. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'unsupported_response_type'
+  | 'invalid_scope'
+  | 'temporarily_unavailable'
+  | 'server_error';
+
+interface CatalogueEntry {
+  status: number;
+  /** The RFC 6749 error this code becomes on an OAuth endpoint. */
+  oauth: OAuthErrorCode;
+  /** What the code means, for the README's table. */
+  meaning: string;
+}
+
+/** Every error code the server emits, with its status. The README lists the same. */
+export const ERROR_CATALOGUE = {
+  InvalidRequestContent: { status: 400, oauth: 'invalid_request', meaning: 'The body is not valid JSON or form data, or has a duplicated field.' },
+  InvalidParameter: { status: 400, oauth: 'invalid_request', meaning: 'A parameter is missing, malformed, too long or not allowed.' },
+  PasswordPolicyViolation: { status: 400, oauth: 'invalid_request', meaning: 'The new password is too short, too long or too common.' },
+  UnsupportedMediaType: { status: 415, oauth: 'invalid_request', meaning: 'The Content-Type is not one this endpoint accepts.' },
+  RequestEntityTooLarge: { status: 413, oauth: 'invalid_request', meaning: 'The body is larger than the endpoint accepts.' },
+  RequestHeaderFieldsTooLarge: { status: 431, oauth: 'invalid_request', meaning: 'The request headers are too large.' },
+  AuthenticationFailed: { status: 401, oauth: 'invalid_grant', meaning: 'The username, password or refresh token is wrong, expired or revoked.' },
+  InvalidAuthenticationToken: { status: 401, oauth: 'invalid_request', meaning: 'The bearer token is missing, malformed, expired or not for this server.' },
+  AccountLocked: { status: 400, oauth: 'invalid_grant', meaning: 'Too many failed sign-ins: the account or address is locked for a while.' },
+  AccountDisabled: { status: 400, oauth: 'invalid_grant', meaning: 'The account is disabled.' },
+  TooManyRequests: { status: 429, oauth: 'temporarily_unavailable', meaning: 'Sign-in attempts are being throttled: retry after Retry-After seconds.' },
+  AuthorizationFailed: { status: 403, oauth: 'unauthorized_client', meaning: 'The caller lacks the permission for that action at that scope.' },
+  ResourceNotFound: { status: 404, oauth: 'invalid_request', meaning: 'The addressed resource does not exist.' },
+  RouteNotFound: { status: 404, oauth: 'invalid_request', meaning: 'No endpoint at that path and method.' },
+  Conflict: { status: 409, oauth: 'invalid_request', meaning: 'The resource already exists or the change conflicts with its state.' },
+  UnsupportedGrantType: { status: 400, oauth: 'unsupported_grant_type', meaning: 'The OAuth grant_type is not supported.' },
+  InvalidScope: { status: 400, oauth: 'invalid_scope', meaning: 'The requested scope or resource is unknown or malformed.' },
+  UnauthorizedClient: { status: 400, oauth: 'unauthorized_client', meaning: 'The client_id is unknown or may not use this grant.' },
+  UnsupportedResponseType: { status: 400, oauth: 'unsupported_response_type', meaning: 'The OAuth response_type is not supported.' },
+  ServiceUnavailable: { status: 503, oauth: 'temporarily_unavailable', meaning: 'The server is starting, stopping or cannot reach its store.' },
+  InternalServerError: { status: 500, oauth: 'server_error', meaning: 'An unexpected failure; the log has the details under the request id.' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export interface TesseraErrorOptions {
+  /** AAD's numeric error codes (e.g. 50126 for bad credentials), echoed in `error_codes`. */
+  aadCodes?: number[];
+  /** Seconds, sent as `Retry-After`. */
+  retryAfter?: number;
+  /** For 401s on bearer-protected routes: the RFC 6750 error (`invalid_token`), or none for a plain challenge. */
+  bearerError?: 'invalid_token' | 'invalid_request' | null;
+  /** Overrides the OAuth error the catalogue would give. */
+  oauth?: OAuthErrorCode;
+}
+
+/** The server's one error type. */
+export class TesseraError extends Error {
+  readonly status: number;
+  readonly oauthError: OAuthErrorCode;
+  readonly aadCodes: number[];
+  readonly retryAfter: number | undefined;
+  readonly bearerError: 'invalid_token' | 'invalid_request' | null | undefined;
+
+  constructor(readonly code: ErrorCode, message: string, options: TesseraErrorOptions = {}) {
+    super(message);
+    this.name = 'TesseraError';
+    const entry: CatalogueEntry = ERROR_CATALOGUE[code];
+    this.status = entry.status;
+    this.oauthError = options.oauth ?? entry.oauth;
+    this.aadCodes = options.aadCodes ?? [];
+    this.retryAfter = options.retryAfter;
+    this.bearerError = options.bearerError;
+  }
+}
+
+/** True when `value` is a {@link TesseraError}. */
+export function isTesseraError(value: unknown): value is TesseraError {
+  return value instanceof TesseraError;
+}

@@ -1,0 +1,89 @@
+/**
+ * The Fastify application: body parsers, error mapping, request logging, and the routes
+ * (each area in its own file under routes/), mounted under the public URL's path.
+ */
+import crypto from 'node:crypto';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Logger } from 'pino';
+import type { Services } from '../services.js';
+import { TesseraError } from '../errors.js';
+import { registerBodyParsers } from './parsers.js';
+import { handleError, sendError } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { discoveryRoutes } from './routes/discovery.js';
+import { tokenRoutes } from './routes/token.js';
+import { mlServerLoginRoutes } from './routes/mlServerLogin.js';
+import { meRoutes } from './routes/me.js';
+import { userRoutes } from './routes/users.js';
+import { groupRoutes } from './routes/groups.js';
+import { adminRoutes } from './routes/admin.js';
+
+export interface AppOptions {
+  logger: Logger;
+  https?: { cert: string; key: string } | undefined;
+}
+
+/** Answers malformed requests that never reach a route (oversized headers, bad framing) in JSON. */
+function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable) return;
+  const [status, code, reason] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'RequestHeaderFieldsTooLarge', 'Request Header Fields Too Large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'RequestTimeout', 'Request Timeout']
+        : [400, 'InvalidRequestContent', 'Bad Request'];
+  const message = status === 431 ? 'The request headers are too large.' : status === 408 ? 'The request took too long to arrive.' : 'The request is not valid HTTP.';
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
+  const serverOptions: FastifyServerOptions = {
+    loggerInstance: options.logger,
+    // One log line per request, written in onResponse below, without the query string.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: services.config.bodyLimit,
+    genReqId: () => crypto.randomUUID(),
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    requestTimeout: 60_000,
+    clientErrorHandler,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: false, maxParamLength: 512 },
+  };
+  // Fastify's types split HTTP and HTTPS instances; the routes are the same for both.
+  const create = Fastify as unknown as (opts: FastifyServerOptions & { https?: object }) => FastifyInstance;
+  const app = create(options.https ? { ...serverOptions, https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2' } } : serverOptions);
+  app.decorateRequest('caller', null);
+  registerBodyParsers(app);
+  app.setErrorHandler((err, request, reply) => handleError(err, request, reply));
+  app.setNotFoundHandler((request, reply) => sendError(request, reply, new TesseraError('RouteNotFound', `No endpoint answers ${request.method} at that path.`)));
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-ms-request-id', request.id);
+    reply.header('x-content-type-options', 'nosniff');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, path: request.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request',
+    );
+  });
+
+  await app.register(
+    async (scoped) => {
+      healthRoutes(scoped, services);
+      discoveryRoutes(scoped, services);
+      tokenRoutes(scoped, services);
+      mlServerLoginRoutes(scoped, services);
+      meRoutes(scoped, services);
+      userRoutes(scoped, services);
+      groupRoutes(scoped, services);
+      adminRoutes(scoped, services);
+    },
+    { prefix: services.publicUrl.pathPrefix },
+  );
+  return app;
+}

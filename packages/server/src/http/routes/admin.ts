@@ -1,0 +1,49 @@
+/**
+ * Administration: signing keys (list, rotate) and sign-in lockouts (list, clear).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.js';
+import { TesseraError } from '../../errors.js';
+import { authorize, requireAuth } from '../auth.js';
+import type { SigningAlg } from '../../config.js';
+
+/** The algorithm a rotate request asks for: `{"alg": "ES256" | "RS256"}`, or none for the configured one. */
+function algOf(body: unknown, fallback: SigningAlg): SigningAlg {
+  if (body === undefined || body === null) return fallback;
+  if (typeof body !== 'object' || Array.isArray(body)) throw new TesseraError('InvalidParameter', 'The body must be a JSON object such as {"alg": "RS256"}.');
+  const { alg, ...rest } = body as { alg?: unknown };
+  if (Object.keys(rest).length > 0) throw new TesseraError('InvalidParameter', "The body may only have the field 'alg'.");
+  if (alg === undefined) return fallback;
+  if (alg !== 'ES256' && alg !== 'RS256') throw new TesseraError('InvalidParameter', "alg must be 'ES256' or 'RS256'.");
+  return alg;
+}
+
+export function adminRoutes(app: FastifyInstance, services: Services): void {
+  const auth = { preHandler: requireAuth(services) };
+
+  app.get('/admin/signingKeys', auth, async (request) => {
+    const caller = await authorize(services, request, 'Tessera.Tokens/signingKeys/read', '/');
+    return { value: services.keys.list(caller.tenantId) };
+  });
+
+  app.post('/admin/signingKeys/rotate', auth, async (request, reply) => {
+    const caller = await authorize(services, request, 'Tessera.Tokens/signingKeys/rotate/action', '/');
+    const alg = algOf(request.body, services.config.signingAlg);
+    return reply.status(201).send(await services.keys.rotate(caller.tenantId, alg));
+  });
+
+  app.get('/admin/signInLockouts', auth, async (request) => {
+    await authorize(services, request, 'Tessera.Directory/signInLockouts/read', '/');
+    return { value: await services.throttle.list() };
+  });
+
+  app.delete<{ Querystring: { key?: string } }>('/admin/signInLockouts', auth, async (request, reply) => {
+    await authorize(services, request, 'Tessera.Directory/signInLockouts/delete', '/');
+    const key = request.query.key;
+    if (typeof key !== 'string' || !/^(account|address):.{1,300}$/.test(key)) {
+      throw new TesseraError('InvalidParameter', "The query parameter 'key' must be account:<name> or address:<ip>, as the list shows.");
+    }
+    if (!(await services.throttle.clear(key))) throw new TesseraError('ResourceNotFound', 'No failed sign-ins are recorded under that key.');
+    return reply.status(204).send();
+  });
+}

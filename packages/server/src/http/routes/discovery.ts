@@ -1,0 +1,29 @@
+/**
+ * Per-tenant OpenID Connect discovery and the JWKS. `{tenant}` is an id or an alias,
+ * matched without regard to case; the issuer keeps it as written.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.js';
+import { discoveryDocument } from '../../oauth/discovery.js';
+
+interface TenantParams {
+  tenant: string;
+}
+
+export function discoveryRoutes(app: FastifyInstance, services: Services): void {
+  const config = { errorStyle: 'oauth' as const };
+  const document = async (request: { params: TenantParams }) => {
+    const tenant = services.tenants.resolve(request.params.tenant);
+    return discoveryDocument(services, tenant, request.params.tenant);
+  };
+  app.get<{ Params: TenantParams }>('/:tenant/v2.0/.well-known/openid-configuration', { config }, document);
+  app.get<{ Params: TenantParams }>('/:tenant/.well-known/openid-configuration', { config }, document);
+  const jwks = async (request: { params: TenantParams }, reply: { header(k: string, v: string): unknown; type(t: string): unknown }) => {
+    const tenant = services.tenants.resolve(request.params.tenant);
+    reply.header('cache-control', 'public, max-age=300');
+    reply.type('application/json');
+    return services.keys.jwksJson(tenant.id);
+  };
+  app.get<{ Params: TenantParams }>('/:tenant/discovery/v2.0/keys', { config }, jwks);
+  app.get<{ Params: TenantParams }>('/:tenant/discovery/keys', { config }, jwks);
+}

@@ -1,0 +1,83 @@
+/**
+ * Machine Learning Server's sign-in API, kept as it was: `POST /login`,
+ * `POST /login/refreshToken` (rotates the pair) and `DELETE /login/refreshToken`.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Services } from '../../services.js';
+import { TesseraError } from '../../errors.js';
+import { ML_SERVER_CLIENT_ID } from '../../oauth/clients.js';
+import { RESOURCE_URIS } from '../../tokens/audiences.js';
+import type { UserRow } from '../../identity/users.js';
+import type { RefreshTokenRow } from '../../oauth/refreshTokens.js';
+import { userSubject } from '../../oauth/userTokens.js';
+
+interface LoginBody {
+  username: string;
+  password: string;
+}
+
+const loginSchema = {
+  body: {
+    type: 'object',
+    required: ['username', 'password'],
+    additionalProperties: false,
+    properties: {
+      username: { type: 'string', minLength: 1, maxLength: 320 },
+      password: { type: 'string', minLength: 1, maxLength: 1024 },
+    },
+  },
+} as const;
+
+const refreshSchema = {
+  body: {
+    type: 'object',
+    required: ['refreshToken'],
+    additionalProperties: false,
+    properties: { refreshToken: { type: 'string', minLength: 1, maxLength: 512 } },
+  },
+} as const;
+
+export function mlServerLoginRoutes(app: FastifyInstance, services: Services): void {
+  async function tokenPair(user: UserRow, previous?: RefreshTokenRow) {
+    const domain = services.tenants.domainOf(user.tenant_id);
+    const access = await services.minter.accessToken({
+      subject: userSubject(user, domain),
+      resource: RESOURCE_URIS.management,
+      clientId: ML_SERVER_CLIENT_ID,
+      scp: 'user_impersonation',
+      lifetimeSec: services.config.accessTokenLifetimeSec,
+    });
+    const refreshToken = await services.refreshTokens.issue({ tenantId: user.tenant_id, userId: user.id, clientId: ML_SERVER_CLIENT_ID, scope: '', previous });
+    return {
+      token_type: 'Bearer',
+      access_token: access.token,
+      expires_in: access.expiresIn,
+      expires_on: access.expiresOn,
+      refresh_token: refreshToken,
+    };
+  }
+
+  app.post<{ Body: LoginBody }>('/login', { schema: loginSchema }, async (request) => {
+    const tenant = services.tenants.defaultTenant();
+    const user = await services.signIn.signIn({ tenantId: tenant.id, username: request.body.username, password: request.body.password, address: request.ip });
+    return tokenPair(user);
+  });
+
+  app.post<{ Body: { refreshToken: string } }>('/login/refreshToken', { schema: refreshSchema }, async (request) => {
+    const previous = await services.refreshTokens.redeem(request.body.refreshToken, ML_SERVER_CLIENT_ID);
+    const user = await services.store.db.selectFrom('users').selectAll().where('id', '=', previous.user_id).executeTakeFirst();
+    if (!user || user.enabled !== 1) {
+      await services.refreshTokens.revokeChain(previous.chain_id);
+      throw new TesseraError('AuthenticationFailed', 'The account is disabled or deleted. Sign in again.');
+    }
+    return tokenPair(user, previous);
+  });
+
+  app.delete<{ Querystring: { refreshToken?: string } }>('/login/refreshToken', async (request, reply) => {
+    const token = request.query.refreshToken;
+    if (typeof token !== 'string' || token === '') throw new TesseraError('InvalidParameter', "The query parameter 'refreshToken' is required.");
+    if (token.length > 512) throw new TesseraError('InvalidParameter', "The query parameter 'refreshToken' is too long.");
+    await services.refreshTokens.revoke(token);
+    return reply.status(204).send();
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Passwords: argon2id, computed on libuv's thread pool so the event loop stays free,
+ * and a policy (length, not a common password) checked before anything is stored.
+ */
+import argon2 from 'argon2';
+import { dictionary } from '@zxcvbn-ts/language-common';
+import { TesseraError } from '../errors.js';
+import type { Argon2Params } from '../config.js';
+
+export const MIN_PASSWORD_LENGTH = 12;
+/** Long enough for any passphrase; short enough that hashing cannot be made expensive. */
+export const MAX_PASSWORD_LENGTH = 256;
+
+let common: Set<string> | undefined;
+function commonPasswords(): Set<string> {
+  common ??= new Set(dictionary['passwords-common'].map((p) => p.toLowerCase()));
+  return common;
+}
+
+/**
+ * Throws PasswordPolicyViolation when `password` may not be used. A common password with
+ * digits or symbols appended ("password1234!") counts as common.
+ */
+export function checkPasswordPolicy(password: string, username?: string): void {
+  const length = [...password].length;
+  if (length < MIN_PASSWORD_LENGTH) throw new TesseraError('PasswordPolicyViolation', `The password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
+  if (length > MAX_PASSWORD_LENGTH) throw new TesseraError('PasswordPolicyViolation', `The password may have at most ${MAX_PASSWORD_LENGTH} characters.`);
+  if (/[\u0000-\u001f\u007f]/.test(password)) throw new TesseraError('PasswordPolicyViolation', 'The password may not contain control characters.');
+  const lower = password.toLowerCase();
+  const stem = lower.replace(/[\d\W_]+$/u, '');
+  const list = commonPasswords();
+  if (list.has(lower) || (stem.length >= 4 && list.has(stem))) {
+    throw new TesseraError('PasswordPolicyViolation', 'The password is too common: choose one that is not in lists of leaked passwords.');
+  }
+  if (username && lower.includes(username.toLowerCase()) && username.length >= 4) {
+    throw new TesseraError('PasswordPolicyViolation', 'The password may not contain the username.');
+  }
+}
+
+export class PasswordHasher {
+  private readonly options: argon2.Options & { raw?: false };
+  /** Hash of a random password: unknown usernames are checked against it so they cost the same time. */
+  private decoy: Promise<string> | undefined;
+
+  constructor(readonly params: Argon2Params) {
+    this.options = { type: argon2.argon2id, memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism };
+  }
+
+  hash(password: string): Promise<string> {
+    return argon2.hash(password, this.options);
+  }
+
+  /** Verifies `password` against `hash`; with no hash, spends the same time and returns false. */
+  async verify(hash: string | null | undefined, password: string): Promise<boolean> {
+    const target = hash ?? (await this.decoyHash());
+    try {
+      const ok = await argon2.verify(target, password);
+      return hash ? ok : false;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Whether a stored hash was made with weaker parameters than the current ones. */
+  needsRehash(hash: string): boolean {
+    return argon2.needsRehash(hash, this.options);
+  }
+
+  private decoyHash(): Promise<string> {
+    this.decoy ??= this.hash(`decoy-${Math.random()}-${Date.now()}`);
+    return this.decoy;
+  }
+}

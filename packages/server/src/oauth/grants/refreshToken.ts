@@ -1,0 +1,38 @@
+/**
+ * `grant_type=refresh_token`: rotates the refresh token and returns tokens for the
+ * asked scope, which may name another resource than the original sign-in.
+ */
+import { TesseraError } from '../../errors.js';
+import { issueUserTokens } from '../userTokens.js';
+import { askedScope, publicClient, required } from './common.js';
+import type { Grant } from './types.js';
+
+export const refreshTokenGrant: Grant = {
+  grantTypes: ['refresh_token'],
+  async handler(ctx) {
+    const client = publicClient(ctx);
+    const token = required(ctx, 'refresh_token', 512);
+    const { services } = ctx;
+    const previous = await services.refreshTokens.redeem(token, client.clientId);
+    if (previous.tenant_id !== ctx.tenant.id) {
+      await services.refreshTokens.revokeChain(previous.chain_id);
+      throw new TesseraError('AuthenticationFailed', 'The refresh token belongs to another tenant.', { aadCodes: [70008] });
+    }
+    const user = await services.store.db.selectFrom('users').selectAll().where('id', '=', previous.user_id).executeTakeFirst();
+    if (!user || user.enabled !== 1) {
+      await services.refreshTokens.revokeChain(previous.chain_id);
+      throw new TesseraError('AuthenticationFailed', 'The account is disabled or deleted. Sign in again.', { aadCodes: [50057] });
+    }
+    // With no scope, the new tokens are for what the chain last asked.
+    const scope = askedScope(ctx, previous.scope);
+    return issueUserTokens(services, {
+      tenant: ctx.tenant,
+      tenantAsWritten: ctx.tenantAsWritten,
+      user,
+      clientId: client.clientId,
+      scope,
+      previous,
+      v1: ctx.version === 'v1',
+    });
+  },
+};

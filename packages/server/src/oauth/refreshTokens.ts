@@ -1,0 +1,127 @@
+/**
+ * Refresh tokens: opaque, 256-bit, prefixed `tsrt_`, stored as their SHA-256. Each use
+ * rotates the token (the old one stops working); presenting an already-rotated token is
+ * taken as theft and revokes its whole chain (RFC 9700 §4.14.2). A token lives 14 days
+ * from its issue (sliding) and no chain outlives 90 days from its first sign-in.
+ */
+import crypto from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { Store } from '../store/db.js';
+import type { RefreshTokensTable } from '../store/schema.js';
+import type { Clock } from '../clock.js';
+import { TesseraError } from '../errors.js';
+import { SecretPrefix, generateSecret, hashSecret, looksLikeSecret } from '../crypto/secrets.js';
+
+export type RefreshTokenRow = Selectable<RefreshTokensTable>;
+
+export const REFRESH_IDLE_MS = 14 * 24 * 3600_000;
+export const REFRESH_CHAIN_MS = 90 * 24 * 3600_000;
+
+export interface NewRefreshToken {
+  tenantId: string;
+  userId: string;
+  clientId: string;
+  scope: string;
+  /** Continue this chain (rotation); absent to start one (sign-in). */
+  previous?: RefreshTokenRow;
+}
+
+function rejected(message = 'The refresh token is invalid, expired or revoked. Sign in again.'): TesseraError {
+  return new TesseraError('AuthenticationFailed', message, { aadCodes: [70008] });
+}
+
+export class RefreshTokens {
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Deletes expired rows hourly. */
+  start(): void {
+    this.sweeper = setInterval(() => {
+      this.sweep().catch(() => undefined);
+    }, 3600_000);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  async sweep(): Promise<void> {
+    await this.store.db.deleteFrom('refresh_tokens').where('expires_at', '<', this.clock.now()).execute();
+  }
+
+  /** Issues a token; returns the token, which is never stored. */
+  async issue(input: NewRefreshToken): Promise<string> {
+    const now = this.clock.now();
+    const chainExpiresAt = input.previous?.chain_expires_at ?? now + REFRESH_CHAIN_MS;
+    const token = generateSecret(SecretPrefix.refreshToken);
+    await this.store.db
+      .insertInto('refresh_tokens')
+      .values({
+        token_hash: hashSecret(token),
+        chain_id: input.previous?.chain_id ?? crypto.randomUUID(),
+        tenant_id: input.tenantId,
+        user_id: input.userId,
+        client_id: input.clientId,
+        scope: input.scope,
+        created_at: now,
+        expires_at: Math.min(now + REFRESH_IDLE_MS, chainExpiresAt),
+        chain_expires_at: chainExpiresAt,
+        rotated_at: null,
+        revoked_at: null,
+      })
+      .execute();
+    return token;
+  }
+
+  /**
+   * Redeems a token for rotation: checks it and marks it used. The caller issues the
+   * successor with {@link issue} (`previous` = the returned row).
+   */
+  async redeem(token: string, clientId: string): Promise<RefreshTokenRow> {
+    if (!looksLikeSecret(token, SecretPrefix.refreshToken)) throw rejected();
+    const hash = hashSecret(token);
+    const row = await this.store.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+    const now = this.clock.now();
+    if (!row || row.revoked_at !== null) throw rejected();
+    if (row.rotated_at !== null) {
+      await this.revokeChain(row.chain_id);
+      throw rejected('The refresh token was already used. Its session has been revoked; sign in again.');
+    }
+    if (row.expires_at <= now) throw rejected();
+    if (row.client_id !== clientId) throw rejected('The refresh token was issued to another client.');
+    // Only one of several concurrent redemptions can win; a loser is a reuse.
+    const result = await this.store.db
+      .updateTable('refresh_tokens')
+      .set({ rotated_at: now })
+      .where('token_hash', '=', hash)
+      .where('rotated_at', 'is', null)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) {
+      await this.revokeChain(row.chain_id);
+      throw rejected('The refresh token was already used. Its session has been revoked; sign in again.');
+    }
+    return row;
+  }
+
+  /** Revokes the chain a token belongs to (sign-out). Unknown tokens are ignored, as RFC 7009 asks. */
+  async revoke(token: string): Promise<void> {
+    if (!looksLikeSecret(token, SecretPrefix.refreshToken)) return;
+    const row = await this.store.db.selectFrom('refresh_tokens').select('chain_id').where('token_hash', '=', hashSecret(token)).executeTakeFirst();
+    if (row) await this.revokeChain(row.chain_id);
+  }
+
+  async revokeChain(chainId: string): Promise<void> {
+    await this.store.db.updateTable('refresh_tokens').set({ revoked_at: this.clock.now() }).where('chain_id', '=', chainId).where('revoked_at', 'is', null).execute();
+  }
+
+  /** Ends every session of a user (password changed, disabled, deleted). */
+  async revokeUser(userId: string): Promise<void> {
+    await this.store.db.updateTable('refresh_tokens').set({ revoked_at: this.clock.now() }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+  }
+}

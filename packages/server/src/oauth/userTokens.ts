@@ -1,0 +1,82 @@
+/**
+ * What a successful user sign-in returns on the OAuth endpoints: an access token for
+ * the asked resource, a refresh token, and (with `openid`) an id token and client_info,
+ * in the shape Entra ID gives, so MSAL and openid-client cache and reuse them.
+ */
+import type { Services } from '../services.js';
+import type { UserRow } from '../identity/users.js';
+import type { Tenant } from './tenants.js';
+import type { ParsedScope } from './scopes.js';
+import type { RefreshTokenRow } from './refreshTokens.js';
+import type { TokenSubject } from '../tokens/accessTokens.js';
+
+export interface UserTokenRequest {
+  tenant: Tenant;
+  /** The tenant as written in the request URL: the id token's issuer uses it. */
+  tenantAsWritten: string;
+  user: UserRow;
+  clientId: string;
+  scope: ParsedScope;
+  nonce?: string | undefined;
+  /** The refresh token being rotated, if this is a refresh. */
+  previous?: RefreshTokenRow | undefined;
+  /** v1 endpoint shape (`resource`, `expires_on`, string numbers). */
+  v1?: boolean;
+}
+
+export type TokenResponse = Record<string, string | number>;
+
+export function userSubject(user: UserRow, domain: string): TokenSubject {
+  return {
+    tenantId: user.tenant_id,
+    objectId: user.id,
+    kind: 'user',
+    name: user.display_name,
+    preferredUsername: `${user.username}@${domain}`,
+  };
+}
+
+export async function issueUserTokens(services: Services, req: UserTokenRequest): Promise<TokenResponse> {
+  const lifetimeSec = services.config.accessTokenLifetimeSec;
+  const subject = userSubject(req.user, req.tenant.domain);
+  const access = await services.minter.accessToken({ subject, resource: req.scope.resource, clientId: req.clientId, scp: 'user_impersonation', lifetimeSec });
+  const refreshToken = await services.refreshTokens.issue({
+    tenantId: req.tenant.id,
+    userId: req.user.id,
+    clientId: req.clientId,
+    scope: req.scope.asked,
+    previous: req.previous,
+  });
+  const response: TokenResponse = req.v1
+    ? {
+        token_type: 'Bearer',
+        scope: 'user_impersonation',
+        expires_in: String(access.expiresIn),
+        ext_expires_in: String(access.expiresIn),
+        expires_on: String(access.expiresOn),
+        not_before: String(access.expiresOn - access.expiresIn),
+        resource: req.scope.resource,
+        access_token: access.token,
+        refresh_token: refreshToken,
+      }
+    : {
+        token_type: 'Bearer',
+        scope: req.scope.asked || `${req.scope.resource}/.default`,
+        expires_in: access.expiresIn,
+        ext_expires_in: access.expiresIn,
+        access_token: access.token,
+        refresh_token: refreshToken,
+      };
+  if (req.scope.oidc.has('openid') || req.v1) {
+    const id = await services.minter.idToken({
+      subject,
+      issuer: `${services.publicUrl.base}/${req.tenantAsWritten}/v2.0`,
+      clientId: req.clientId,
+      nonce: req.nonce,
+      lifetimeSec,
+    });
+    response.id_token = id.token;
+  }
+  response.client_info = Buffer.from(JSON.stringify({ uid: req.user.id, utid: req.tenant.id })).toString('base64url');
+  return response;
+}

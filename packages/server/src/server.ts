@@ -1,0 +1,93 @@
+/**
+ * Start-up and shutdown: read config, open the store, bootstrap, build the app, listen;
+ * on stop, finish in-flight requests, then close the store.
+ */
+import fs from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { DestinationStream, Logger } from 'pino';
+import type { ServerConfig } from './config.js';
+import { openStore } from './store/db.js';
+import { createServices, startServices, stopServices, type Services } from './services.js';
+import { bootstrap, type BootstrapResult } from './bootstrap.js';
+import { buildApp } from './http/app.js';
+import { ensureSelfSigned } from './http/tls.js';
+import { createLogger } from './log.js';
+import type { Clock } from './clock.js';
+
+export interface RunningServer {
+  /** The public base URL (scheme, host, port and any path prefix). */
+  url: string;
+  bootstrap: BootstrapResult;
+  /** With --tls-self-signed: the CA file clients should trust. */
+  caFile: string | undefined;
+  services: Services;
+  app: FastifyInstance;
+  logger: Logger;
+  /** Stops accepting, lets in-flight requests finish, closes the store. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Where JSON logs go; stdout when absent. */
+  logDestination?: DestinationStream;
+  clock?: Clock;
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts a server from `config`. */
+export async function startServer(config: ServerConfig, options: StartOptions = {}): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel, options.logDestination);
+  let https: { cert: string; key: string } | undefined;
+  let caFile: string | undefined;
+  if (config.tlsSelfSigned) {
+    const files = ensureSelfSigned(config.dataDir, config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host);
+    https = { cert: fs.readFileSync(files.certFile, 'utf8'), key: fs.readFileSync(files.keyFile, 'utf8') };
+    caFile = files.caFile;
+  } else if (config.tlsCertFile && config.tlsKeyFile) {
+    https = { cert: fs.readFileSync(config.tlsCertFile, 'utf8'), key: fs.readFileSync(config.tlsKeyFile, 'utf8') };
+  }
+
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let services: Services | undefined;
+  try {
+    services = createServices(config, store, options.clock);
+    // The public URL must be known before routes are mounted (its path is their prefix);
+    // with port 0 it is set again once the port is chosen.
+    services.publicUrl.set(config.publicUrl ?? `${https ? 'https' : 'http'}://${hostForUrl(config.host)}:${config.port}`);
+    const result = await bootstrap(services);
+    await startServices(services);
+    const app = await buildApp(services, { logger, https });
+    await app.listen({ host: config.host, port: config.port });
+    const address = app.server.address();
+    if (!config.publicUrl && address && typeof address === 'object') {
+      services.publicUrl.set(`${https ? 'https' : 'http'}://${hostForUrl(config.host)}:${address.port}`);
+    }
+    const running = services;
+    logger.info({ url: running.publicUrl.base, store: store.kind, tenantId: result.tenantId }, 'tessera listening');
+    let closing: Promise<void> | undefined;
+    return {
+      url: running.publicUrl.base,
+      bootstrap: result,
+      caFile,
+      services: running,
+      app,
+      logger,
+      close() {
+        closing ??= (async () => {
+          await app.close();
+          stopServices(running);
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    if (services) stopServices(services);
+    await store.close();
+    throw err;
+  }
+}

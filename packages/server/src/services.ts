@@ -1,0 +1,109 @@
+/**
+ * The server's parts, built once from the configuration and the store and handed to the
+ * HTTP layer. Nothing here knows about HTTP.
+ */
+import type { ServerConfig } from './config.js';
+import type { Store } from './store/db.js';
+import { systemClock, type Clock } from './clock.js';
+import { MasterKey } from './crypto/masterKey.js';
+import { KeyRing } from './tokens/keyRing.js';
+import { TokenMinter } from './tokens/accessTokens.js';
+import { TokenVerifier } from './tokens/verify.js';
+import { PasswordHasher } from './identity/passwords.js';
+import { PrincipalCache } from './identity/principalCache.js';
+import { Users } from './identity/users.js';
+import { Groups } from './identity/groups.js';
+import { SigninThrottle } from './identity/throttle.js';
+import { PasswordSignIn } from './identity/signIn.js';
+import { AccessControl } from './access/assignments.js';
+import { Tenants } from './oauth/tenants.js';
+import { RefreshTokens } from './oauth/refreshTokens.js';
+
+/** The public base URL, known once the server listens (the port may be chosen then). */
+export class PublicUrl {
+  private value: string | undefined;
+
+  set(url: string): void {
+    this.value = url.replace(/\/+$/, '');
+  }
+
+  /** e.g. `https://127.0.0.1:5080` or `https://ml.example.com/tessera`. */
+  get base(): string {
+    if (this.value === undefined) throw new Error('the public URL is not known before the server listens');
+    return this.value;
+  }
+
+  /** The path part, for mounting routes under a prefix: '' or '/tessera'. */
+  get pathPrefix(): string {
+    return new URL(this.base).pathname.replace(/\/+$/, '');
+  }
+
+  /** The issuer of a tenant's access tokens. */
+  issuer(tenantId: string): string {
+    return `${this.base}/${tenantId}/v2.0`;
+  }
+}
+
+export interface Services {
+  config: ServerConfig;
+  store: Store;
+  clock: Clock;
+  publicUrl: PublicUrl;
+  tenants: Tenants;
+  keys: KeyRing;
+  minter: TokenMinter;
+  verifier: TokenVerifier;
+  hasher: PasswordHasher;
+  principals: PrincipalCache;
+  users: Users;
+  groups: Groups;
+  throttle: SigninThrottle;
+  signIn: PasswordSignIn;
+  access: AccessControl;
+  refreshTokens: RefreshTokens;
+}
+
+/** Builds the parts; call {@link startServices} before serving. */
+export function createServices(config: ServerConfig, store: Store, clock: Clock = systemClock): Services {
+  const publicUrl = new PublicUrl();
+  const master = MasterKey.load(config.masterKey, config.dataDir);
+  // Access and id tokens live at most this long; a retired key stays published for it.
+  const keys = new KeyRing(store, master, clock, config.accessTokenLifetimeSec * 1000);
+  const issuerOf = (tenantId: string) => publicUrl.issuer(tenantId);
+  const tenants = new Tenants(store);
+  const hasher = new PasswordHasher(config.argon2);
+  const principals = new PrincipalCache(store, clock);
+  const refreshTokens = new RefreshTokens(store, clock);
+  const access = new AccessControl(store, clock);
+  const users = new Users(store, hasher, clock, principals, (id) => refreshTokens.revokeUser(id), (id) => tenants.domainOf(id));
+  const throttle = new SigninThrottle(store, clock, config.throttle);
+  return {
+    config,
+    store,
+    clock,
+    publicUrl,
+    tenants,
+    keys,
+    minter: new TokenMinter(keys, clock, issuerOf),
+    verifier: new TokenVerifier(keys, clock, issuerOf),
+    hasher,
+    principals,
+    users,
+    groups: new Groups(store, clock, () => access.invalidate()),
+    throttle,
+    signIn: new PasswordSignIn(users, throttle),
+    access,
+    refreshTokens,
+  };
+}
+
+export async function startServices(services: Services): Promise<void> {
+  await services.tenants.load();
+  await services.keys.start();
+  services.refreshTokens.start();
+}
+
+export function stopServices(services: Services): void {
+  services.keys.stop();
+  services.refreshTokens.stop();
+}

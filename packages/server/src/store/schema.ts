@@ -1,0 +1,116 @@
+/**
+ * The database's tables as Kysely sees them. Times are epoch milliseconds; booleans are
+ * 0/1 integers, so SQLite and PostgreSQL share one code path.
+ */
+import type { Generated } from 'kysely';
+
+export interface TenantsTable {
+  id: string;
+  domain: string;
+  display_name: string;
+  created_at: number;
+}
+
+export interface SubscriptionsTable {
+  id: string;
+  tenant_id: string;
+  display_name: string;
+  created_at: number;
+}
+
+export interface UsersTable {
+  id: string;
+  tenant_id: string;
+  /** Lower-cased; unique within a tenant. */
+  username: string;
+  display_name: string;
+  email: string | null;
+  enabled: number;
+  password_hash: string | null;
+  password_changed_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GroupsTable {
+  id: string;
+  tenant_id: string;
+  display_name: string;
+  /** Lower-cased display name; unique within a tenant. */
+  name_key: string;
+  description: string;
+  created_at: number;
+}
+
+export interface GroupMembersTable {
+  group_id: string;
+  member_id: string;
+  added_at: number;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  tenant_id: string;
+  alg: string;
+  public_jwk: string;
+  /** The private JWK, sealed with the master key (see crypto/masterKey.ts). */
+  private_jwk_sealed: string;
+  created_at: number;
+  /** When it stopped signing; null while it is the tenant's current key. */
+  retired_at: number | null;
+  /** When it leaves the JWKS: every token it signed has expired by then. */
+  expires_at: number | null;
+}
+
+export interface RefreshTokensTable {
+  /** SHA-256 of the token, hex: the lookup key. The token itself is never stored. */
+  token_hash: string;
+  chain_id: string;
+  tenant_id: string;
+  user_id: string;
+  client_id: string;
+  scope: string;
+  created_at: number;
+  /** Sliding expiry: 14 days after issue, never past chain_expires_at. */
+  expires_at: number;
+  /** 90 days after the chain's first sign-in. */
+  chain_expires_at: number;
+  /** Set when exchanged for a new token; presenting it again revokes the chain. */
+  rotated_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface SigninThrottleTable {
+  /** `account:<name>` or `address:<ip>`. */
+  key: string;
+  failures: number;
+  last_failure_at: number;
+  locked_until: number | null;
+}
+
+export interface RoleAssignmentsTable {
+  id: string;
+  tenant_id: string;
+  principal_id: string;
+  principal_type: string;
+  role_definition_id: string;
+  /** Lower-cased resource ID, `/` for everything. */
+  scope: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  subscriptions: SubscriptionsTable;
+  users: UsersTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  signing_keys: SigningKeysTable;
+  refresh_tokens: RefreshTokensTable;
+  signin_throttle: SigninThrottleTable;
+  role_assignments: RoleAssignmentsTable;
+}
+
+/** Kept so `Generated` stays importable for later tables with database defaults. */
+export type { Generated };
