@@ -54,7 +54,9 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Tes
   if (style === 'oauth') {
     const codes = err.aadCodes.length > 0 ? err.aadCodes : [];
     const prefix = codes.length > 0 ? `AADSTS${codes[0]}: ` : '';
-    void reply.status(err.status).send({
+    // RFC 6749 §5.2: only invalid_client is a 401 on the token endpoint; a bad grant is a 400.
+    const status = err.status === 401 && err.oauthError !== 'invalid_client' ? 400 : err.status;
+    void reply.status(status).send({
       error: err.oauthError,
       error_description: `${prefix}${err.message} Trace ID: ${request.id} Timestamp: ${timestamp()}`,
       error_codes: codes,

@@ -19,6 +19,7 @@ export const passwordGrant: Grant = {
       user,
       clientId: client.clientId,
       scope,
+      nonce: ctx.params.get('nonce')?.slice(0, 256),
       v1: ctx.version === 'v1',
     });
   },
