@@ -1,0 +1,120 @@
+/**
+ * Brute-force protection: a growing delay, then a lockout, per account name and per
+ * source address; unknown names get exactly the same treatment; an admin can clear it.
+ */
+import { after, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { STORE_KINDS, ADMIN_PASSWORD, call, login, startTestServer, type JsonResponse, type TestServer } from './helpers.js';
+import { DEFAULT_THROTTLE } from '../src/index.js';
+
+const policy = {
+  account: { delayAfter: 2, baseDelayMs: 300, maxDelayMs: 1000, lockoutAfter: 4, lockoutMs: 60_000, windowMs: 60_000 },
+  address: { delayAfter: 1000, baseDelayMs: 300, maxDelayMs: 1000, lockoutAfter: 12, lockoutMs: 60_000, windowMs: 60_000 },
+};
+
+for (const kind of STORE_KINDS) {
+  describe(`sign-in throttling [${kind}]`, () => {
+    let server: TestServer;
+    let admin: string;
+    before(async () => {
+      server = await startTestServer(kind, { config: { throttle: policy } });
+      admin = (await login(server)).access_token;
+    });
+    after(() => server.close());
+    beforeEach(async () => {
+      for (const row of await server.running.services.throttle.list()) await server.running.services.throttle.clear(row.key);
+    });
+
+    const attempt = (username: string, password = 'wrong password!') => call(`${server.url}/login`, { body: { username, password } });
+    const summary = (r: JsonResponse) => ({ status: r.status, retryAfter: r.headers.get('retry-after') !== null, body: r.body });
+
+    /** Drives one account name into lockout, recording every answer. */
+    async function driveToLockout(username: string): Promise<ReturnType<typeof summary>[]> {
+      const seen = [summary(await attempt(username)), summary(await attempt(username))];
+      seen.push(summary(await attempt(username))); // delayed: too soon after the second failure
+      await sleep(350);
+      seen.push(summary(await attempt(username))); // third failure
+      await sleep(650);
+      seen.push(summary(await attempt(username))); // fourth failure: locks
+      seen.push(summary(await attempt(username, ADMIN_PASSWORD))); // even the right password is refused now
+      return seen;
+    }
+
+    it('failures past the threshold must wait (429 + Retry-After), then the account locks', async () => {
+      const seen = await driveToLockout('admin');
+      assert.deepEqual(seen.map((s) => s.status), [401, 401, 429, 401, 401, 400]);
+      assert.equal(seen[2]!.retryAfter, true);
+      assert.equal((seen[2]!.body.error as { code: string }).code, 'TooManyRequests');
+      assert.equal((seen[5]!.body.error as { code: string }).code, 'AccountLocked');
+      assert.equal(seen[5]!.retryAfter, true);
+    });
+
+    it('an unknown user name gets exactly the same answers as a real one', async () => {
+      const known = await driveToLockout('admin');
+      await server.running.services.throttle.clear('account:admin');
+      for (const row of await server.running.services.throttle.list()) await server.running.services.throttle.clear(row.key);
+      const unknown = await driveToLockout('no-such-person');
+      assert.deepEqual(unknown, known);
+    });
+
+    it('an administrator unlocks a locked account, and the right password then works', async () => {
+      await driveToLockout('admin');
+      const locked = await server.running.services.throttle.list();
+      assert.ok(locked.some((l) => l.key === 'account:admin' && l.lockedUntil !== null));
+      const unlock = await call(`${server.url}/v1.0/users/admin/unlock`, { method: 'POST', token: admin });
+      assert.equal(unlock.status, 204);
+      assert.equal((await attempt('admin', ADMIN_PASSWORD)).status, 200);
+    });
+
+    it('a successful sign-in clears the account count', async () => {
+      await attempt('admin');
+      await attempt('admin');
+      assert.equal((await attempt('admin', ADMIN_PASSWORD)).status, 429, 'the delay holds even for the right password');
+      await sleep(350);
+      assert.equal((await attempt('admin', ADMIN_PASSWORD)).status, 200);
+      assert.equal((await attempt('admin')).status, 401);
+      assert.equal((await attempt('admin')).status, 401, 'counting starts again: no delay after one failure');
+    });
+
+    it('many names from one address lock the address; an admin clears it through the API', async () => {
+      for (let i = 0; i < policy.address.lockoutAfter; i++) assert.equal((await attempt(`spray-${i}`)).status, 401);
+      const blocked = await attempt('admin', ADMIN_PASSWORD);
+      assert.equal(blocked.status, 429);
+      assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+      const list = await call<{ value: { key: string; lockedUntil: string | null }[] }>(`${server.url}/admin/signInLockouts`, { token: admin });
+      const address = list.body.value.find((l) => l.key.startsWith('address:'))!;
+      assert.ok(address.lockedUntil);
+      const cleared = await fetch(`${server.url}/admin/signInLockouts?key=${encodeURIComponent(address.key)}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+      assert.equal(cleared.status, 204);
+      assert.equal((await attempt('admin', ADMIN_PASSWORD)).status, 200);
+      const again = await fetch(`${server.url}/admin/signInLockouts?key=${encodeURIComponent(address.key)}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+      assert.equal(again.status, 404);
+      const bad = await fetch(`${server.url}/admin/signInLockouts?key=${encodeURIComponent("'; drop table users; --")}`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}` } });
+      assert.equal(bad.status, 400);
+    });
+
+    it('the OAuth password grant shares the same counters', async () => {
+      const form = (password: string) =>
+        fetch(`${server.url}/organizations/oauth2/v2.0/token`, {
+          method: 'POST',
+          body: new URLSearchParams({ grant_type: 'password', client_id: '04b07795-8ddb-461a-bbee-02f9e1bf7b46', username: 'admin', password, scope: 'openid' }),
+        });
+      assert.equal((await form('wrong-one')).status, 400);
+      assert.equal((await attempt('admin')).status, 401);
+      const third = await form('wrong-three');
+      assert.equal(third.status, 429);
+      assert.ok(third.headers.get('retry-after'));
+      assert.equal(((await third.json()) as { error: string }).error, 'temporarily_unavailable');
+    });
+  });
+}
+
+describe('throttle defaults', () => {
+  it('delay after 3 account failures, lock after 10 for 15 minutes; addresses get more room', () => {
+    assert.equal(DEFAULT_THROTTLE.account.delayAfter, 3);
+    assert.equal(DEFAULT_THROTTLE.account.lockoutAfter, 10);
+    assert.equal(DEFAULT_THROTTLE.account.lockoutMs, 15 * 60_000);
+    assert.ok(DEFAULT_THROTTLE.address.lockoutAfter > DEFAULT_THROTTLE.account.lockoutAfter);
+  });
+});
