@@ -67,7 +67,9 @@ export class Groups {
   /** Finds a group by object id or display name. */
   async get(tenantId: string, idOrName: string): Promise<GroupRow> {
     const query = this.store.db.selectFrom('groups').selectAll().where('tenant_id', '=', tenantId);
-    const row = isGuid(idOrName)
+    const row = /[\u0000-\u001f\u007f]/.test(idOrName)
+      ? undefined
+      : isGuid(idOrName)
       ? await query.where('id', '=', idOrName.toLowerCase()).executeTakeFirst()
       : await query.where('name_key', '=', idOrName.trim().toLowerCase()).executeTakeFirst();
     if (!row) throw new TesseraError('ResourceNotFound', 'No group has that id or name.');

@@ -23,8 +23,9 @@ export interface LockoutView {
   lockedUntil: string | null;
 }
 
+/** The throttle key of a sign-in name. Control characters become '?' (PostgreSQL refuses NUL in text). */
 export function accountKey(name: string): string {
-  return `account:${name.toLowerCase().slice(0, 300)}`;
+  return `account:${name.toLowerCase().slice(0, 300).replace(/[\u0000-\u001f\u007f]/g, '?')}`;
 }
 
 export function addressKey(ip: string): string {

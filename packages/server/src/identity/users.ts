@@ -101,6 +101,8 @@ export class Users {
   async find(tenantId: string, idOrName: string): Promise<UserRow | undefined> {
     const query = this.store.db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
     if (isGuid(idOrName)) return query.where('id', '=', idOrName.toLowerCase()).executeTakeFirst();
+    // Names with control characters cannot exist (and PostgreSQL refuses NUL in text): no lookup.
+    if (/[\u0000-\u001f\u007f]/.test(idOrName)) return undefined;
     const name = idOrName.toLowerCase();
     const at = name.lastIndexOf('@');
     const username = at > 0 && name.slice(at + 1) === this.domainOf(tenantId) ? name.slice(0, at) : name;
