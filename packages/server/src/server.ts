@@ -79,6 +79,8 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       close() {
         closing ??= (async () => {
           await app.close();
+          // Fastify stops accepting at once; requests already inside finish before the store closes.
+          for (let waited = 0; app.inFlight() > 0 && waited < 30_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
           stopServices(running);
           await store.close();
         })();

@@ -19,6 +19,13 @@ import { userRoutes } from './routes/users.js';
 import { groupRoutes } from './routes/groups.js';
 import { adminRoutes } from './routes/admin.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** How many requests are being handled now. */
+    inFlight(): number;
+  }
+}
+
 export interface AppOptions {
   logger: Logger;
   https?: { cert: string; key: string } | undefined;
@@ -59,6 +66,16 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   registerBodyParsers(app);
   app.setErrorHandler((err, request, reply) => handleError(err, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new TesseraError('RouteNotFound', `No endpoint answers ${request.method} at that path.`)));
+
+  // Requests between arrival and response, so shutdown can wait for them before closing the store.
+  let inFlight = 0;
+  app.decorate('inFlight', () => inFlight);
+  app.addHook('onRequest', (_request, reply, next) => {
+    inFlight++;
+    // 'close' fires once the response is sent or the connection dies, whichever comes first.
+    reply.raw.once('close', () => inFlight--);
+    next();
+  });
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-ms-request-id', request.id);
