@@ -9,6 +9,7 @@ import type { Services } from './services.js';
 import { isUniqueViolation } from './store/db.js';
 import { OWNER_ROLE_ID } from './access/roles.js';
 import { checkPasswordPolicy } from './identity/passwords.js';
+import { ConfigError } from './config.js';
 
 export interface BootstrapResult {
   created: boolean;
@@ -46,7 +47,11 @@ export async function bootstrap(services: Services): Promise<BootstrapResult> {
   const now = clock.now();
   const password = config.adminPassword ?? generatePassword();
   // Check before anything is written, so a weak TESSERA_ADMIN_PASSWORD leaves no half-made tenant.
-  checkPasswordPolicy(password, 'admin');
+  try {
+    checkPasswordPolicy(password, 'admin');
+  } catch (err) {
+    throw new ConfigError(`TESSERA_ADMIN_PASSWORD is not acceptable: ${(err as Error).message}`);
+  }
   try {
     await store.db.transaction().execute(async (trx) => {
       await trx.insertInto('tenants').values({ id: tenantId, domain: config.tenantDomain, display_name: 'Default Directory', created_at: now }).execute();

@@ -2,6 +2,7 @@
  * Passwords: argon2id, computed on libuv's thread pool so the event loop stays free,
  * and a policy (length, not a common password) checked before anything is stored.
  */
+import os from 'node:os';
 import argon2 from 'argon2';
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { TesseraError } from '../errors.js';
@@ -37,24 +38,55 @@ export function checkPasswordPolicy(password: string, username?: string): void {
   }
 }
 
+/**
+ * At most this many argon2id computations run at once: one core is always left to the
+ * event loop, so a storm of sign-ins cannot starve token checks and scoring.
+ */
+export const DEFAULT_HASH_CONCURRENCY = Math.max(1, os.availableParallelism() - 1);
+
+/** A counting semaphore: run() waits for a free slot. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
 export class PasswordHasher {
   private readonly options: argon2.Options & { raw?: false };
+  private readonly limiter: Limiter;
   /** Hash of a random password: unknown usernames are checked against it so they cost the same time. */
   private decoy: Promise<string> | undefined;
 
-  constructor(readonly params: Argon2Params) {
+  constructor(
+    readonly params: Argon2Params,
+    concurrency = DEFAULT_HASH_CONCURRENCY,
+  ) {
+    this.limiter = new Limiter(concurrency);
     this.options = { type: argon2.argon2id, memoryCost: params.memoryCost, timeCost: params.timeCost, parallelism: params.parallelism };
   }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, this.options);
+    return this.limiter.run(() => argon2.hash(password, this.options));
   }
 
   /** Verifies `password` against `hash`; with no hash, spends the same time and returns false. */
   async verify(hash: string | null | undefined, password: string): Promise<boolean> {
     const target = hash ?? (await this.decoyHash());
     try {
-      const ok = await argon2.verify(target, password);
+      const ok = await this.limiter.run(() => argon2.verify(target, password));
       return hash ? ok : false;
     } catch {
       return false;

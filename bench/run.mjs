@@ -1,0 +1,122 @@
+// `npm run bench`: measures Tessera on this machine, in one run, side by side.
+//   1. password sign-ins per second (argon2id parameters printed with it)
+//   2. refresh-token grants per second (OAuth refresh_token grant, each one rotating)
+//   3. GET /me latency, alone and while a storm of password sign-ins runs: the event loop
+//      must stay responsive, because argon2id runs on the thread pool.
+// Figures are medians over rounds; the machine is shared and noisy, so compare ratios.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const PASSWORD = 'Bench-operator-secret-42';
+const CLI_CLIENT = '3c8a5a4e-0f7d-4b8e-9d3a-7e2b1c6f9a01';
+
+function startServer() {
+  const child = spawn(process.execPath, [path.join(here, 'server.mjs')], { env: { ...process.env, BENCH_ADMIN_PASSWORD: PASSWORD }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.once('line', (line) => resolve({ child, ...JSON.parse(line) }));
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+}
+
+async function post(url, body, form = false) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json' },
+    body: form ? new URLSearchParams(body).toString() : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Runs `op` from `concurrency` loops for `seconds`; returns ops/s and latencies (ms). */
+async function closedLoop(concurrency, seconds, op) {
+  const end = performance.now() + seconds * 1000;
+  const latencies = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      const state = {};
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        await op(worker, state);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { rate: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), count: latencies.length };
+}
+
+const { child, url, argon2 } = await startServer();
+try {
+  const signIn = () => post(`${url}/login`, { username: 'admin', password: PASSWORD });
+  const admin = await signIn();
+  const me = async () => {
+    const res = await fetch(`${url}/me`, { headers: { authorization: `Bearer ${admin.access_token}` } });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`/me answered ${res.status}`);
+  };
+  // Warm up: JIT, connection pool, verification cache.
+  await closedLoop(4, 1, me);
+  await closedLoop(4, 1, signIn);
+
+  const rounds = { signIn: [], refresh: [], meAlone: [], meStorm: [], meAloneP50: [], meStormP50: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    rounds.signIn.push((await closedLoop(8, SECONDS, signIn)).rate);
+
+    const refresh = await closedLoop(8, SECONDS, async (_worker, state) => {
+      state.rt ??= (await post(`${url}/organizations/oauth2/v2.0/token`, { grant_type: 'password', client_id: CLI_CLIENT, username: 'admin', password: PASSWORD, scope: 'offline_access' }, true)).refresh_token;
+      const next = await post(`${url}/organizations/oauth2/v2.0/token`, { grant_type: 'refresh_token', client_id: CLI_CLIENT, refresh_token: state.rt, scope: 'api://tessera/management/.default offline_access' }, true);
+      state.rt = next.refresh_token;
+    });
+    rounds.refresh.push(refresh.rate);
+
+    const alone = await closedLoop(1, SECONDS, me);
+    rounds.meAlone.push(alone.p99);
+    rounds.meAloneP50.push(alone.p50);
+    const stormEnd = performance.now() + SECONDS * 1000;
+    const storm = closedLoop(16, SECONDS, signIn);
+    const during = await closedLoop(1, Math.max(1, (stormEnd - performance.now()) / 1000 - 0.2), me);
+    await storm;
+    rounds.meStorm.push(during.p99);
+    rounds.meStormP50.push(during.p50);
+  }
+
+  const result = {
+    when: new Date().toISOString(),
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    argon2id: argon2,
+    passwordSignInsPerSec: median(rounds.signIn),
+    refreshGrantsPerSec: median(rounds.refresh),
+    meP50AloneMs: median(rounds.meAloneP50),
+    meP99AloneMs: median(rounds.meAlone),
+    meP50DuringSignInStormMs: median(rounds.meStormP50),
+    meP99DuringSignInStormMs: median(rounds.meStorm),
+  };
+  const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
+  console.log(`\nTessera benchmark — ${ROUNDS} rounds of ${SECONDS}s, medians (node ${process.version}, ${(await import('node:os')).cpus().length} cores)\n`);
+  console.log(`argon2id: m=${argon2.memoryCost} KiB, t=${argon2.timeCost}, p=${argon2.parallelism}`);
+  console.log(`password sign-ins (POST /login, 8 concurrent)      ${fmt(result.passwordSignInsPerSec)} /s`);
+  console.log(`refresh-token grants (rotating, 8 concurrent)      ${fmt(result.refreshGrantsPerSec)} /s   (${fmt(result.refreshGrantsPerSec / result.passwordSignInsPerSec)}x sign-ins)`);
+  console.log(`GET /me alone                                      p50 ${fmt(result.meP50AloneMs)} ms, p99 ${fmt(result.meP99AloneMs)} ms`);
+  console.log(`GET /me during a storm of 16 concurrent sign-ins   p50 ${fmt(result.meP50DuringSignInStormMs)} ms, p99 ${fmt(result.meP99DuringSignInStormMs)} ms   (p99 ${fmt(result.meP99DuringSignInStormMs / result.meP99AloneMs)}x alone)`);
+  fs.mkdirSync(path.join(here, 'results'), { recursive: true });
+  fs.writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify(result, null, 2) + '\n');
+} finally {
+  child.kill('SIGTERM');
+
+}
