@@ -1,1 +1,33 @@
-export {};
+/**
+ * The `tessera` command's entry point: runs the command line and turns failures into
+ * `ERROR: …` on stderr (never a stack trace) and an exit status: 1 for a failure, 2 for a
+ * usage error.
+ */
+import { CommanderError } from 'commander';
+import { TesseraApiError } from '@tessera/sdk';
+import { buildProgram } from './program.js';
+import { UsageError } from './usageError.js';
+
+/** The message to print for a failure. API errors carry their code, as az prints them. */
+function describe(err: unknown): string {
+  if (err instanceof TesseraApiError) return `(${err.code}) ${err.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/** Runs the command line `argv` (without node and the script); resolves with the exit status. */
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed its message (or the help) already.
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+    }
+    process.stderr.write(`ERROR: ${describe(err)}\n`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}
+
+process.exitCode = await run(process.argv.slice(2));

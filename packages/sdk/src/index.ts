@@ -1,1 +1,20 @@
-export {};
+/**
+ * @tessera/sdk: the Tessera client library. Credentials ({@link CliAuthentication},
+ * {@link MLServerAuthentication}, or your own {@link AbstractAuthentication}), the
+ * {@link DeployClient} of Machine Learning Server, and typed access to the directory and
+ * administration APIs.
+ */
+export { Audience, TESSERA_CLI_CLIENT_ID, type AccessToken } from './audience.js';
+export { AbstractAuthentication, RENEW_BEFORE_EXPIRY_MS, renewalTime, type AuthenticationOptions } from './abstractAuthentication.js';
+export { CliAuthentication, type Account, type CliAuthenticationOptions } from './cliAuthentication.js';
+export { loginWithPassword, logout, type LogoutResult, type PasswordLoginOptions } from './cliLogin.js';
+export { MLServerAuthentication, type MLServerAuthenticationOptions } from './mlServerAuthentication.js';
+export { DeployClient, type DeployClientOptions } from './deployClient.js';
+export { TesseraClient, type HttpMethod, type Me } from './tesseraClient.js';
+export { Directory, type Group, type GroupMember, type NewUser, type User, type UserChanges } from './directory.js';
+export { Administration, type SignInLockout, type SigningAlg, type SigningKeyInfo } from './administration.js';
+export { NotSignedInError, TesseraApiError, TesseraConnectionError } from './errors.js';
+export { DEFAULT_TIMEOUT_MS, type HttpClientOptions } from './http.js';
+export { configDir, readSession, sessionPath, type CachedAccessToken, type Session } from './session.js';
+export { LOCK_STALE_MS, lockPath } from './sessionLock.js';
+export { normalizeServerUrl } from './serverUrl.js';

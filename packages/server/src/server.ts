@@ -78,6 +78,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       logger,
       close() {
         closing ??= (async () => {
+          app.draining = true;
           await app.close();
           // Fastify stops accepting at once; requests already inside finish before the store closes.
           for (let waited = 0; app.inFlight() > 0 && waited < 30_000; waited += 10) await new Promise((r) => setTimeout(r, 10));

@@ -23,6 +23,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** How many requests are being handled now. */
     inFlight(): number;
+    /** Set when shutdown begins: responses then close their connections. */
+    draining: boolean;
   }
 }
 
@@ -70,6 +72,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   // Requests between arrival and response, so shutdown can wait for them before closing the store.
   let inFlight = 0;
   app.decorate('inFlight', () => inFlight);
+  app.decorate('draining', false);
   app.addHook('onRequest', (_request, reply, next) => {
     inFlight++;
     // 'close' fires once the response is sent or the connection dies, whichever comes first.
@@ -81,6 +84,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     reply.header('x-ms-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    // While stopping, a kept-alive connection would hold shutdown open until it times out.
+    if (app.draining) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(

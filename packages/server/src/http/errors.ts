@@ -43,19 +43,20 @@ function headerSafe(text: string): string {
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: TesseraError): void {
   const style: ErrorStyle = (reply.routeOptions.config as { errorStyle?: ErrorStyle } | undefined)?.errorStyle ?? 'management';
+  // RFC 6749 §5.2: on OAuth endpoints only invalid_client is a 401; a bad grant is a 400.
+  const status = style === 'oauth' && err.status === 401 && err.oauthError !== 'invalid_client' ? 400 : err.status;
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
-  if (err.status === 401 && err.bearerError !== undefined) {
+  if (status === 401) {
+    // HTTP requires a challenge on every 401; bearer-protected routes say what was wrong with the token.
     reply.header(
       'www-authenticate',
-      err.bearerError === null ? 'Bearer' : `Bearer error="${err.bearerError}", error_description="${headerSafe(err.message)}"`,
+      err.bearerError ? `Bearer error="${err.bearerError}", error_description="${headerSafe(err.message)}"` : 'Bearer',
     );
   }
   reply.header('cache-control', 'no-store');
   if (style === 'oauth') {
-    const codes = err.aadCodes.length > 0 ? err.aadCodes : [];
+    const codes = err.aadCodes;
     const prefix = codes.length > 0 ? `AADSTS${codes[0]}: ` : '';
-    // RFC 6749 §5.2: only invalid_client is a 401 on the token endpoint; a bad grant is a 400.
-    const status = err.status === 401 && err.oauthError !== 'invalid_client' ? 400 : err.status;
     void reply.status(status).send({
       error: err.oauthError,
       error_description: `${prefix}${err.message} Trace ID: ${request.id} Timestamp: ${timestamp()}`,
@@ -66,7 +67,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Tes
     });
     return;
   }
-  void reply.status(err.status).send({ error: { code: err.code, message: err.message } });
+  void reply.status(status).send({ error: { code: err.code, message: err.message } });
 }
 
 /** The client's correlation id when it sent a well-formed one, else ours. */

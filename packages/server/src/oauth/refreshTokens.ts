@@ -75,6 +75,21 @@ export class RefreshTokens {
         revoked_at: null,
       })
       .execute();
+    if (input.previous) {
+      // A concurrent replay may have revoked the chain between our redemption and this
+      // insert; if so, the new token dies with it (a revoked chain issues nothing).
+      const revoked = await this.store.db
+        .selectFrom('refresh_tokens')
+        .select('token_hash')
+        .where('chain_id', '=', input.previous.chain_id)
+        .where('revoked_at', 'is not', null)
+        .limit(1)
+        .executeTakeFirst();
+      if (revoked) {
+        await this.revokeChain(input.previous.chain_id);
+        throw rejected('The refresh token was already used. Its session has been revoked; sign in again.');
+      }
+    }
     return token;
   }
 

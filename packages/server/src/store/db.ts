@@ -58,7 +58,7 @@ function openSqlite(dataDir: string): Store {
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   fs.chmodSync(file, 0o600);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return {
     kind: 'sqlite',
     db,
@@ -67,6 +67,33 @@ function openSqlite(dataDir: string): Store {
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Kysely prepares every query anew; better-sqlite3 statements are reusable, and our
+ * queries are a small fixed set, so keep them prepared (bounded, in case of drift).
+ */
+function withStatementCache(database: SqliteDatabase.Database): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  const prepare = database.prepare.bind(database);
+  return new Proxy(database, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        // Native methods must be called on the real object, not the proxy.
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      }
+      return (sql: string) => {
+        let statement = cache.get(sql);
+        if (!statement) {
+          if (cache.size >= 500) cache.clear();
+          statement = prepare(sql);
+          cache.set(sql, statement);
+        }
+        return statement;
+      };
+    },
+  });
 }
 
 function openPostgres(url: string): Store {

@@ -3,7 +3,8 @@
  * Claims follow Entra ID's v2 tokens so code that reads them keeps working.
  */
 import crypto from 'node:crypto';
-import { SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import { signJwt } from './jws.js';
 import type { KeyRing } from './keyRing.js';
 import type { Clock } from '../clock.js';
 
@@ -93,12 +94,7 @@ export class TokenMinter {
   private async sign(tenantId: string, claims: JWTPayload, lifetimeSec: number): Promise<IssuedToken> {
     const key = this.keys.signingKey(tenantId);
     const now = Math.floor(this.clock.now() / 1000);
-    const token = await new SignJWT(claims)
-      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
-      .setIssuedAt(now)
-      .setNotBefore(now)
-      .setExpirationTime(now + lifetimeSec)
-      .sign(key.privateKey!);
+    const token = signJwt({ ...claims, iat: now, nbf: now, exp: now + lifetimeSec }, key.alg, key.kid, key.privateKey!);
     return { token, expiresIn: lifetimeSec, expiresOn: now + lifetimeSec };
   }
 }

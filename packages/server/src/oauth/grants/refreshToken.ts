@@ -13,6 +13,9 @@ export const refreshTokenGrant: Grant = {
     const client = publicClient(ctx);
     const token = required(ctx, 'refresh_token', 512);
     const { services } = ctx;
+    // Everything that can fail on the request alone is checked before the token is spent:
+    // a typo in the scope must not cost the caller their session.
+    const explicitScope = ctx.params.has('scope') || ctx.params.has('resource') ? askedScope(ctx) : undefined;
     const previous = await services.refreshTokens.redeem(token, client.clientId);
     if (previous.tenant_id !== ctx.tenant.id) {
       await services.refreshTokens.revokeChain(previous.chain_id);
@@ -24,7 +27,7 @@ export const refreshTokenGrant: Grant = {
       throw new TesseraError('AuthenticationFailed', 'The account is disabled or deleted. Sign in again.', { aadCodes: [50057] });
     }
     // With no scope, the new tokens are for what the chain last asked.
-    const scope = askedScope(ctx, previous.scope);
+    const scope = explicitScope ?? askedScope(ctx, previous.scope);
     return issueUserTokens(services, {
       tenant: ctx.tenant,
       tenantAsWritten: ctx.tenantAsWritten,

@@ -1,0 +1,86 @@
+/**
+ * `tessera serve`: runs the server in this process. Prints the first start's generated
+ * administrator password (once) and, with --tls-self-signed, how to trust the CA; stops
+ * on SIGTERM or SIGINT after the requests in flight have finished.
+ */
+import type { Command } from 'commander';
+import type { RunningServer, ServeOptions } from '@tessera/server';
+import { UsageError } from '../usageError.js';
+
+function say(text: string): void {
+  process.stderr.write(`${text}\n`);
+}
+
+function announce(server: RunningServer): void {
+  const b = server.bootstrap;
+  if (b.created) {
+    say('First start: created the tenant and its administrator.');
+    say(`  admin username:   ${b.adminUsername}`);
+    if (b.generatedAdminPassword !== undefined) say(`  admin password:   ${b.generatedAdminPassword}   (shown only this once; change it with tessera ad user set-password)`);
+    say(`  tenant id:        ${b.tenantId}`);
+    say(`  tenant domain:    ${b.tenantDomain}`);
+    say(`  subscription id:  ${b.subscriptionId}`);
+  }
+  if (server.caFile !== undefined) {
+    say(`TLS: self-signed certificate; its CA is ${server.caFile}. For clients on this machine:`);
+    say(`  export NODE_EXTRA_CA_CERTS=${server.caFile}`);
+  }
+  say(`Tessera is listening at ${server.url}`);
+}
+
+/** Closes the server on the first SIGTERM/SIGINT, then exits 0; a second signal exits at once. */
+function stopOnSignals(server: RunningServer): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      say(`${signal} again: exiting without waiting.`);
+      process.exit(1);
+    }
+    stopping = true;
+    say(`${signal}: finishing the requests in flight, then stopping.`);
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        say(`ERROR: the server did not stop cleanly: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/** Adds `serve` to `program`. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the Tessera server (each option can also be set as a TESSERA_* environment variable)')
+    .option('--port <port>', 'TCP port (TESSERA_PORT; default 5080)')
+    .option('--host <host>', 'address to listen on (TESSERA_HOST; default 127.0.0.1)')
+    .option('--data <dir>', 'data directory (TESSERA_DATA; default ./.tessera)')
+    .option('--database <url>', 'postgres:// URL instead of the embedded SQLite store (TESSERA_DATABASE)')
+    .option('--public-url <url>', 'the URL clients use, if not the listening address (TESSERA_PUBLIC_URL)')
+    .option('--tls-cert <file>', 'PEM certificate chain for HTTPS (TESSERA_TLS_CERT)')
+    .option('--tls-key <file>', 'PEM private key for HTTPS (TESSERA_TLS_KEY)')
+    .option('--tls-self-signed', 'serve HTTPS with a generated CA and certificate (TESSERA_TLS_SELF_SIGNED)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (TESSERA_LOG_LEVEL; default info)')
+    .action(async (options: ServeOptions) => {
+      // Loaded here, so the other commands start without the server's dependencies.
+      const { ConfigError, resolveConfig, startServer } = await import('@tessera/server');
+      let config;
+      try {
+        config = resolveConfig(options, process.env);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new UsageError(err.message);
+        throw err;
+      }
+      let server: RunningServer;
+      try {
+        server = await startServer(config);
+      } catch (err) {
+        throw new Error(`the server could not start: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      announce(server);
+      stopOnSignals(server);
+    });
+}

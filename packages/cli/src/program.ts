@@ -1,0 +1,31 @@
+/** The `tessera` command line: every command, the global `--output` option, usage-error handling. */
+import { Command, Option } from 'commander';
+import { OUTPUT_FORMATS } from './output.js';
+import { registerServe } from './commands/serve.js';
+import { registerLogin } from './commands/login.js';
+import { registerAccount } from './commands/account.js';
+import { registerAdUser } from './commands/adUser.js';
+import { registerAdGroup } from './commands/adGroup.js';
+import { registerAdLockout } from './commands/adLockout.js';
+import { registerKeys } from './commands/keys.js';
+
+/** Builds the program; parse errors throw a CommanderError instead of exiting. */
+export function buildProgram(): Command {
+  const program = new Command('tessera')
+    .description('Tessera: a self-hosted machine-learning workspace server, and its command line')
+    .version('0.1.0')
+    .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({ outputError: (text, write) => write(`ERROR: ${text.replace(/^error: /, '')}`) })
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('json'));
+
+  registerServe(program);
+  registerLogin(program);
+  registerAccount(program);
+  const ad = program.command('ad').description('the directory: users, groups, sign-in lockouts');
+  registerAdUser(ad);
+  registerAdGroup(ad);
+  registerAdLockout(ad);
+  registerKeys(program);
+  return program;
+}

@@ -1,0 +1,35 @@
+/** How results print: JSON by default, az-style aligned tables, and header-less TSV. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { formatOutput } from '../src/output.js';
+
+const rows = [
+  { id: 'a1', userName: 'ada', accountEnabled: true, mail: null, tags: ['x'] },
+  { id: 'b22', userName: 'grace', accountEnabled: false, mail: 'g@example.com', tags: [] },
+];
+
+describe('formatOutput', () => {
+  test('json is indented JSON with a newline; nothing at all for no result', () => {
+    assert.equal(formatOutput({ a: 1 }, 'json'), '{\n  "a": 1\n}\n');
+    assert.equal(formatOutput(undefined, 'json'), '');
+    assert.equal(formatOutput(undefined, 'table'), '');
+  });
+
+  test('table titles the scalar fields, rules them, aligns the columns and leaves out nested values', () => {
+    assert.equal(
+      formatOutput(rows, 'table'),
+      ['Id   UserName  AccountEnabled  Mail', '---  --------  --------------  -------------', 'a1   ada       true', 'b22  grace     false           g@example.com', ''].join('\n'),
+    );
+  });
+
+  test('table of one object is one row; of an empty list, nothing', () => {
+    assert.equal(formatOutput({ kid: 'k', alg: 'ES256' }, 'table'), 'Kid  Alg\n---  -----\nk    ES256\n');
+    assert.equal(formatOutput([], 'table'), '');
+  });
+
+  test('tsv is one line per item, tab-separated, no header; tabs and newlines in values become spaces', () => {
+    assert.equal(formatOutput(rows, 'tsv'), 'a1\tada\ttrue\t\nb22\tgrace\tfalse\tg@example.com\n');
+    assert.equal(formatOutput({ note: 'two\tparts\nand lines' }, 'tsv'), 'two parts and lines\n');
+    assert.equal(formatOutput('plain', 'tsv'), 'plain\n');
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Tokens from the `tessera` CLI's session (what AzureCliAuthentication was to the Azure
+ * CLI): no credentials in code. Access tokens are reused from the session file until
+ * {@link RENEW_BEFORE_EXPIRY_MS} before expiry; otherwise the refresh token is redeemed
+ * under the session lock, and the rotated refresh token saved before the token is returned.
+ */
+import { AbstractAuthentication, RENEW_BEFORE_EXPIRY_MS, type AuthenticationOptions } from './abstractAuthentication.js';
+import type { AccessToken } from './audience.js';
+import { NotSignedInError, TesseraApiError, TesseraConnectionError } from './errors.js';
+import { HttpClient, type HttpClientOptions } from './http.js';
+import { configDir, readSession, writeSession, type CachedAccessToken, type Session } from './session.js';
+import { withSessionLock } from './sessionLock.js';
+import { refreshGrant } from './tokenEndpoint.js';
+
+/** Who the CLI session is signed in as. */
+export interface Account {
+  server: string;
+  tenantId: string;
+  user: string;
+  objectId: string;
+}
+
+/** Options of {@link CliAuthentication}. */
+export interface CliAuthenticationOptions extends AuthenticationOptions, HttpClientOptions {
+  /** The session directory; default `TESSERA_CONFIG_DIR` or `~/.tessera`. */
+  configDir?: string;
+}
+
+/** The account a session belongs to. */
+export function accountOf(session: Session): Account {
+  return { server: session.server, tenantId: session.tenantId, user: session.username, objectId: session.objectId };
+}
+
+/**
+ * Authenticates as whoever ran `tessera login`.
+ * @example
+ * const auth = new CliAuthentication();
+ * const { token } = await auth.getToken(Audience.Workspace);
+ */
+export class CliAuthentication extends AbstractAuthentication {
+  readonly configDir: string;
+  private readonly http: HttpClient;
+
+  constructor(options: CliAuthenticationOptions = {}) {
+    super(options);
+    this.configDir = configDir(options.configDir);
+    this.http = new HttpClient(options);
+  }
+
+  /** The signed-in account; throws {@link NotSignedInError} without a session. */
+  async account(): Promise<Account> {
+    return accountOf(await this.session());
+  }
+
+  protected async fetchToken(resource: string): Promise<AccessToken> {
+    const cached = this.reusable(await this.session(), resource);
+    if (cached) return cached;
+    return withSessionLock(this.configDir, async () => {
+      // Read again under the lock: another process may have refreshed meanwhile.
+      const session = await this.session();
+      return this.reusable(session, resource) ?? this.refresh(session, resource);
+    });
+  }
+
+  /** The stored session; throws {@link NotSignedInError} when there is none. */
+  private async session(): Promise<Session> {
+    const session = await readSession(this.configDir);
+    if (!session) throw new NotSignedInError();
+    return session;
+  }
+
+  /** The session's token for `resource` while it has more than {@link RENEW_BEFORE_EXPIRY_MS} left. */
+  private reusable(session: Session, resource: string): AccessToken | undefined {
+    const cached = Object.hasOwn(session.tokens, resource) ? session.tokens[resource] : undefined;
+    if (!cached || cached.expiresOn * 1000 - this.clock() <= RENEW_BEFORE_EXPIRY_MS) return undefined;
+    return { token: cached.accessToken, expiresOn: cached.expiresOn };
+  }
+
+  /** Redeems the refresh token for `resource` and saves the rotated one. Call under the lock. */
+  private async refresh(session: Session, resource: string): Promise<AccessToken> {
+    let response;
+    try {
+      response = await refreshGrant(this.http, { server: session.server, tenant: session.tenantId, refreshToken: session.refreshToken, resource, clientId: session.clientId });
+    } catch (err) {
+      if (err instanceof TesseraApiError && err.code === 'invalid_grant') {
+        throw new NotSignedInError(`the session has expired or was revoked (${err.message}): run tessera login`);
+      }
+      throw err;
+    }
+    if (!response.refresh_token) throw new TesseraConnectionError('InvalidResponse', 'The token endpoint did not return a new refresh token.');
+    const nowSec = Math.floor(this.clock() / 1000);
+    const token: AccessToken = { token: response.access_token, expiresOn: nowSec + response.expires_in };
+    const tokens: Record<string, CachedAccessToken> = {};
+    for (const [r, t] of Object.entries(session.tokens)) if (t.expiresOn > nowSec) tokens[r] = t;
+    tokens[resource] = { accessToken: token.token, expiresOn: token.expiresOn };
+    await writeSession(this.configDir, { ...session, refreshToken: response.refresh_token, tokens });
+    return token;
+  }
+}

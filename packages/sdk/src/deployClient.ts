@@ -1,0 +1,66 @@
+/**
+ * `DeployClient`, as azureml-deploy had it: a client for one server, signed in with
+ * Machine Learning Server's `/login` (or any other credential).
+ */
+import { AbstractAuthentication, type AuthenticationOptions } from './abstractAuthentication.js';
+import { Audience, type AccessToken } from './audience.js';
+import type { HttpClientOptions } from './http.js';
+import { MLServerAuthentication } from './mlServerAuthentication.js';
+import { TesseraClient, type HttpMethod, type Me } from './tesseraClient.js';
+
+/** Options of {@link DeployClient}. */
+export interface DeployClientOptions extends AuthenticationOptions, HttpClientOptions {
+  /** The server flavour; Tessera speaks Machine Learning Server's API. */
+  use: 'MLServer';
+  /** `[username, password]` for `/login`, or a credential such as {@link CliAuthentication}. */
+  auth: readonly [username: string, password: string] | AbstractAuthentication;
+}
+
+/**
+ * A signed-in client for one Tessera server.
+ * @example
+ * const client = new DeployClient('https://127.0.0.1:5080', { use: 'MLServer', auth: ['admin', password] });
+ * console.log((await client.me()).userName);
+ * await client.logout();
+ */
+export class DeployClient {
+  readonly auth: AbstractAuthentication;
+  private readonly client: TesseraClient;
+
+  constructor(
+    readonly host: string,
+    options: DeployClientOptions,
+  ) {
+    if (options.use !== 'MLServer') throw new TypeError(`DeployClient supports use: 'MLServer', not '${String(options.use)}'.`);
+    const { auth } = options;
+    if (auth instanceof AbstractAuthentication) {
+      this.auth = auth;
+    } else {
+      const [username, password] = Array.isArray(auth) ? auth : [];
+      if (typeof username !== 'string' || typeof password !== 'string') throw new TypeError('auth must be [username, password] or an AbstractAuthentication.');
+      this.auth = new MLServerAuthentication(host, username, password, options);
+    }
+    this.client = new TesseraClient(host, this.auth, options);
+  }
+
+  /** A management-API access token (signing in, or refreshing, when needed). */
+  getToken(): Promise<AccessToken> {
+    return this.auth.getToken(Audience.ControlPlane);
+  }
+
+  /** The signed-in principal. */
+  me(): Promise<Me> {
+    return this.client.me();
+  }
+
+  /** An authenticated JSON request; see {@link TesseraClient.request}. */
+  request<T = unknown>(method: HttpMethod, path: string, body?: unknown): Promise<T> {
+    return this.client.request<T>(method, path, body);
+  }
+
+  /** Signs out: revokes the `/login` session at the server; other credentials just forget their tokens. */
+  async logout(): Promise<void> {
+    if (this.auth instanceof MLServerAuthentication) await this.auth.logout();
+    else this.auth.clearCache();
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The CLI session file, shared by the `tessera` command and {@link CliAuthentication}:
+ * `~/.tessera/session.json` (`TESSERA_CONFIG_DIR` moves the directory). The directory is
+ * created 0700, the file is 0600 and always replaced whole (temp file + rename), so a
+ * reader never sees half a session.
+ */
+import crypto from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { NotSignedInError } from './errors.js';
+
+/** An access token kept in the session for reuse. */
+export interface CachedAccessToken {
+  accessToken: string;
+  /** Epoch seconds. */
+  expiresOn: number;
+}
+
+/** What `tessera login` stores. */
+export interface Session {
+  /** The server's base URL, without a trailing slash. */
+  server: string;
+  tenantId: string;
+  username: string;
+  objectId: string;
+  /** The public client the refresh token was issued to. */
+  clientId: string;
+  refreshToken: string;
+  /** Access tokens by resource URI (as asked for). */
+  tokens: Record<string, CachedAccessToken>;
+}
+
+const SESSION_FILE = 'session.json';
+
+/** The session directory: `explicit`, else `TESSERA_CONFIG_DIR`, else `~/.tessera`. */
+export function configDir(explicit?: string): string {
+  return path.resolve(explicit ?? process.env.TESSERA_CONFIG_DIR ?? path.join(os.homedir(), '.tessera'));
+}
+
+/** The session file's path in `dir`. */
+export function sessionPath(dir: string): string {
+  return path.join(dir, SESSION_FILE);
+}
+
+/** Creates `dir` (0700) if it does not exist; an existing directory is left as it is. */
+export async function ensureConfigDir(dir: string): Promise<void> {
+  const created = await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  // mkdir's mode passes through the umask; make the directory exactly 0700.
+  if (created !== undefined) await fs.chmod(dir, 0o700);
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+/** Checks a parsed session file's shape; throws a {@link NotSignedInError} naming the file when it is damaged. */
+function validSession(value: unknown, file: string): Session {
+  const s = value as Partial<Session> | null;
+  const fieldsOk =
+    s !== null &&
+    typeof s === 'object' &&
+    isString(s.server) &&
+    isString(s.tenantId) &&
+    isString(s.username) &&
+    isString(s.objectId) &&
+    isString(s.clientId) &&
+    isString(s.refreshToken) &&
+    typeof s.tokens === 'object' &&
+    s.tokens !== null;
+  if (!fieldsOk) throw new NotSignedInError(`the session file ${file} is damaged: run tessera login`);
+  const tokens: Record<string, CachedAccessToken> = {};
+  for (const [resource, t] of Object.entries(s.tokens as Record<string, Partial<CachedAccessToken>>)) {
+    if (t && isString(t.accessToken) && typeof t.expiresOn === 'number') tokens[resource] = { accessToken: t.accessToken, expiresOn: t.expiresOn };
+  }
+  return { ...(s as Session), tokens };
+}
+
+/** The session in `dir`, or undefined when there is none. */
+export async function readSession(dir: string): Promise<Session | undefined> {
+  const file = sessionPath(dir);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new NotSignedInError(`the session file ${file} is damaged: run tessera login`);
+  }
+  return validSession(parsed, file);
+}
+
+/** Replaces the session in `dir` atomically, mode 0600. */
+export async function writeSession(dir: string, session: Session): Promise<void> {
+  await ensureConfigDir(dir);
+  const file = sessionPath(dir);
+  const temp = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+  const handle = await fs.open(temp, 'wx', 0o600);
+  try {
+    try {
+      await handle.writeFile(`${JSON.stringify(session, null, 2)}\n`);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, file);
+  } catch (err) {
+    await fs.rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Deletes the session in `dir`; returns whether there was one. */
+export async function removeSession(dir: string): Promise<boolean> {
+  try {
+    await fs.unlink(sessionPath(dir));
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
