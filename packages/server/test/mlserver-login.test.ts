@@ -39,6 +39,7 @@ for (const kind of STORE_KINDS) {
       assert.equal(wrong.status, 401);
       assert.deepEqual(wrong.body, unknown.body);
       assert.equal(unknown.status, 401);
+      assert.equal(wrong.headers.get('www-authenticate'), 'Bearer', 'every 401 carries a challenge');
       await call(`${server.url}/v1.0/users/admin/unlock`, { method: 'POST', token: (await login(server)).access_token });
     });
 

@@ -149,6 +149,15 @@ for (const kind of STORE_KINDS) {
         assert.equal(claimsOf(res.body.access_token).aud, 'api://tessera/management');
       });
 
+      it('a refresh naming an unknown resource is refused without spending the refresh token', async () => {
+        const first = (await passwordGrant()).body;
+        const typo = await token('organizations', { grant_type: 'refresh_token', client_id: TESSERA_CLI_CLIENT_ID, refresh_token: first.refresh_token, scope: 'https://managment.azure.com/.default' });
+        assert.equal(typo.status, 400);
+        assert.equal(typo.body.error, 'invalid_scope');
+        const retry = await token('organizations', { grant_type: 'refresh_token', client_id: TESSERA_CLI_CLIENT_ID, refresh_token: first.refresh_token, scope: 'https://management.azure.com/.default' });
+        assert.equal(retry.status, 200, 'the session survives the typo');
+      });
+
       it('a refresh token is bound to its client', async () => {
         const first = (await passwordGrant()).body;
         const res = await token('organizations', { grant_type: 'refresh_token', client_id: AZURE_CLI, refresh_token: first.refresh_token });
