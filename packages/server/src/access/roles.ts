@@ -37,6 +37,11 @@ export const BUILT_IN_ROLES: RoleDefinition[] = [
     'Microsoft.Authorization/*/Delete',
     'Microsoft.Authorization/*/Write',
     'Microsoft.Authorization/elevateAccess/Action',
+    // Tessera's directory and signing keys are Entra's business in Azure, not RBAC's:
+    // a Contributor must not reset an Owner's password or rotate the keys.
+    'Tessera.Directory/*/write',
+    'Tessera.Directory/*/delete',
+    'Tessera.Tokens/*',
   ]),
   builtIn('acdd72a7-3385-48ef-bd42-f606fba81ae7', 'Reader', 'View all resources, but does not allow you to make any changes.', ['*/read']),
 ];

@@ -100,6 +100,77 @@ export interface RoleAssignmentsTable {
   created_by: string | null;
 }
 
+export interface ServicePrincipalsTable {
+  /** The object id (oid in its tokens). */
+  id: string;
+  tenant_id: string;
+  /** The application (client) id it signs in with. */
+  app_id: string;
+  display_name: string;
+  name_key: string;
+  enabled: number;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface SpCredentialsTable {
+  key_id: string;
+  sp_id: string;
+  /** `secret` or `certificate`. */
+  type: string;
+  display_name: string;
+  /** SHA-256 of the secret, hex: the lookup key (secrets only). */
+  secret_hash: string | null;
+  /** The secret's first characters, shown so people can tell secrets apart. */
+  hint: string | null;
+  certificate_pem: string | null;
+  /** base64url SHA-1 / SHA-256 of the DER certificate: x5t / x5t#S256 in assertions. */
+  thumbprint_sha1: string | null;
+  thumbprint_sha256: string | null;
+  start_at: number;
+  end_at: number;
+  created_at: number;
+}
+
+export interface ResourceGroupsTable {
+  id: string;
+  subscription_id: string;
+  name: string;
+  name_key: string;
+  location: string;
+  /** JSON object. */
+  tags: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface WorkspacesTable {
+  id: string;
+  resource_group_id: string;
+  name: string;
+  name_key: string;
+  location: string;
+  tags: string;
+  /** JSON object: the ARM `properties` kept as given (friendlyName, description, …). */
+  properties: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface RoleDefinitionsTable {
+  id: string;
+  tenant_id: string;
+  role_name: string;
+  name_key: string;
+  description: string;
+  /** JSON: [{actions, notActions, dataActions, notDataActions}]. */
+  permissions: string;
+  /** JSON: lower-cased scopes. */
+  assignable_scopes: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   subscriptions: SubscriptionsTable;
@@ -110,6 +181,11 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   signin_throttle: SigninThrottleTable;
   role_assignments: RoleAssignmentsTable;
+  service_principals: ServicePrincipalsTable;
+  sp_credentials: SpCredentialsTable;
+  resource_groups: ResourceGroupsTable;
+  workspaces: WorkspacesTable;
+  role_definitions: RoleDefinitionsTable;
 }
 
 /** Kept so `Generated` stays importable for later tables with database defaults. */
