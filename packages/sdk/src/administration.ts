@@ -16,8 +16,10 @@ export interface SigningKeyInfo {
 
 /** Failed sign-ins recorded under an account name or a source address. */
 export interface SignInLockout {
-  /** `account:<name>` or `address:<ip>`. */
+  /** `account:<tenant>:<user id>`, `account:<tenant>:unknown-<hash of a name no user has>`, or `address:<ip or IPv6 /64>`. */
   key: string;
+  /** The user the key counts, for a known account. */
+  userId: string | null;
   failures: number;
   lastFailure: string;
   lockedUntil: string | null;

@@ -25,6 +25,8 @@ export interface ThrottleRule {
   lockoutMs: number;
   /** Failures older than this are forgotten. */
   windowMs: number;
+  /** Password checks this key may have running at once on one replica; more get 429 at once. */
+  maxInFlight: number;
 }
 
 export interface ThrottlePolicy {
@@ -54,6 +56,11 @@ export interface ServerConfig {
   throttle: ThrottlePolicy;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe (Fastify's trustProxy): false, true, a hop
+   * count, or addresses/CIDRs. Behind a load balancer, per-address throttling needs it.
+   */
+  trustProxy: boolean | number | string[];
 }
 
 /** Options as the `serve` command receives them (all optional strings or flags). */
@@ -67,13 +74,14 @@ export interface ServeOptions {
   tlsKey?: string;
   tlsSelfSigned?: boolean;
   logLevel?: string;
+  trustProxy?: string;
 }
 
 export const DEFAULT_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 export const DEFAULT_THROTTLE: ThrottlePolicy = {
-  account: { delayAfter: 3, baseDelayMs: 1000, maxDelayMs: 30_000, lockoutAfter: 10, lockoutMs: 15 * 60_000, windowMs: 15 * 60_000 },
-  address: { delayAfter: 20, baseDelayMs: 1000, maxDelayMs: 30_000, lockoutAfter: 100, lockoutMs: 15 * 60_000, windowMs: 15 * 60_000 },
+  account: { delayAfter: 3, baseDelayMs: 1000, maxDelayMs: 30_000, lockoutAfter: 10, lockoutMs: 15 * 60_000, windowMs: 15 * 60_000, maxInFlight: 1 },
+  address: { delayAfter: 20, baseDelayMs: 1000, maxDelayMs: 30_000, lockoutAfter: 100, lockoutMs: 15 * 60_000, windowMs: 15 * 60_000, maxInFlight: 8 },
 };
 
 export class ConfigError extends Error {
@@ -85,6 +93,17 @@ export class ConfigError extends Error {
 
 function envFlag(value: string | undefined): boolean {
   return value !== undefined && /^(1|true|yes|on)$/i.test(value);
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value === '' || /^(false|no|0|off)$/i.test(value)) return false;
+  if (/^(true|yes|on)$/i.test(value)) return true;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const list = value.split(',').map((v) => v.trim()).filter(Boolean);
+  for (const entry of list) {
+    if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry)) throw new ConfigError(`--trust-proxy takes true, a hop count, or addresses/CIDRs separated by commas; '${entry}' is none of these`);
+  }
+  return list;
 }
 
 function parsePort(value: string | number): number {
@@ -143,5 +162,6 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
     argon2: { ...DEFAULT_ARGON2 },
     throttle: { account: { ...DEFAULT_THROTTLE.account }, address: { ...DEFAULT_THROTTLE.address } },
     bodyLimit: 64 * 1024,
+    trustProxy: parseTrustProxy(options.trustProxy ?? env.TESSERA_TRUST_PROXY),
   };
 }

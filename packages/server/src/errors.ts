@@ -36,6 +36,7 @@ export const ERROR_CATALOGUE = {
   PasswordPolicyViolation: { status: 400, oauth: 'invalid_request', meaning: 'The new password is too short, too long or too common.' },
   UnsupportedMediaType: { status: 415, oauth: 'invalid_request', meaning: 'The Content-Type is not one this endpoint accepts.' },
   RequestEntityTooLarge: { status: 413, oauth: 'invalid_request', meaning: 'The body is larger than the endpoint accepts.' },
+  RequestTimeout: { status: 408, oauth: 'invalid_request', meaning: 'The request took too long to arrive.' },
   RequestHeaderFieldsTooLarge: { status: 431, oauth: 'invalid_request', meaning: 'The request headers are too large.' },
   AuthenticationFailed: { status: 401, oauth: 'invalid_grant', meaning: 'The username, password or refresh token is wrong, expired or revoked.' },
   InvalidAuthenticationToken: { status: 401, oauth: 'invalid_request', meaning: 'The bearer token is missing, malformed, expired or not for this server.' },
@@ -49,7 +50,6 @@ export const ERROR_CATALOGUE = {
   UnsupportedGrantType: { status: 400, oauth: 'unsupported_grant_type', meaning: 'The OAuth grant_type is not supported.' },
   InvalidScope: { status: 400, oauth: 'invalid_scope', meaning: 'The requested scope or resource is unknown or malformed.' },
   UnauthorizedClient: { status: 400, oauth: 'unauthorized_client', meaning: 'The client_id is unknown or may not use this grant.' },
-  UnsupportedResponseType: { status: 400, oauth: 'unsupported_response_type', meaning: 'The OAuth response_type is not supported.' },
   ServiceUnavailable: { status: 503, oauth: 'temporarily_unavailable', meaning: 'The server is starting, stopping or cannot reach its store.' },
   InternalServerError: { status: 500, oauth: 'server_error', meaning: 'An unexpected failure; the log has the details under the request id.' },
 } as const satisfies Record<string, CatalogueEntry>;

@@ -40,7 +40,17 @@ export class PublicUrl {
 
   /** The issuer of a tenant's access tokens. */
   issuer(tenantId: string): string {
-    return `${this.base}/${tenantId}/v2.0`;
+    return this.issuerAsWritten(tenantId);
+  }
+
+  /** The issuer for a tenant as a request wrote it (discovery and id tokens keep the client's spelling). */
+  issuerAsWritten(tenant: string): string {
+    return `${this.tenantBase(tenant)}/v2.0`;
+  }
+
+  /** The base of a tenant's endpoints: `{public URL}/{tenant}`. */
+  tenantBase(tenant: string): string {
+    return `${this.base}/${tenant}`;
   }
 }
 
@@ -76,7 +86,7 @@ export function createServices(config: ServerConfig, store: Store, clock: Clock 
   const refreshTokens = new RefreshTokens(store, clock);
   const access = new AccessControl(store, clock);
   const users = new Users(store, hasher, clock, principals, (id) => refreshTokens.revokeUser(id), (id) => tenants.domainOf(id));
-  const throttle = new SigninThrottle(store, clock, config.throttle);
+  const throttle = new SigninThrottle(store, clock, config.throttle, master.derive('throttle-names'));
   return {
     config,
     store,

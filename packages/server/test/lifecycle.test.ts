@@ -30,6 +30,13 @@ describe('configuration', () => {
     assert.equal(d.dataDir, path.resolve('.tessera'));
   });
 
+  it('--trust-proxy takes true, a hop count, or addresses and CIDRs', () => {
+    assert.equal(resolveConfig({}, {}).trustProxy, false);
+    assert.equal(resolveConfig({ trustProxy: 'true' }, {}).trustProxy, true);
+    assert.equal(resolveConfig({}, { TESSERA_TRUST_PROXY: '2' }).trustProxy, 2);
+    assert.deepEqual(resolveConfig({ trustProxy: '10.0.0.1, 192.168.0.0/16,::1' }, {}).trustProxy, ['10.0.0.1', '192.168.0.0/16', '::1']);
+  });
+
   const bad: [string, () => unknown][] = [
     ['a port out of range', () => resolveConfig({ port: '70000' }, {})],
     ['a non-postgres database URL', () => resolveConfig({ database: 'mysql://x' }, {})],
@@ -37,6 +44,7 @@ describe('configuration', () => {
     ['self-signed together with a certificate', () => resolveConfig({ tlsCert: 'c.pem', tlsKey: 'k.pem', tlsSelfSigned: true }, {})],
     ['a public URL that is not a URL', () => resolveConfig({ publicUrl: 'not a url' }, {})],
     ['an unknown signing algorithm', () => resolveConfig({}, { TESSERA_SIGNING_ALG: 'HS256' })],
+    ['a trusted proxy that is not an address', () => resolveConfig({ trustProxy: 'evil.example' }, {})],
   ];
   for (const [what, make] of bad) {
     it(`refuses ${what} with a ConfigError`, () => {

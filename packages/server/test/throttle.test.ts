@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STORE_KINDS, ADMIN_PASSWORD, call, login, startTestServer, type JsonResponse, type TestServer } from './helpers.js';
 import { DEFAULT_THROTTLE } from '../src/index.js';
+import { addressKey } from '../src/identity/throttle.js';
 
 const policy = {
-  account: { delayAfter: 2, baseDelayMs: 300, maxDelayMs: 1000, lockoutAfter: 4, lockoutMs: 60_000, windowMs: 60_000 },
-  address: { delayAfter: 1000, baseDelayMs: 300, maxDelayMs: 1000, lockoutAfter: 12, lockoutMs: 60_000, windowMs: 60_000 },
+  account: { delayAfter: 2, baseDelayMs: 300, maxDelayMs: 1000, lockoutAfter: 4, lockoutMs: 60_000, windowMs: 60_000, maxInFlight: 1 },
+  address: { delayAfter: 1000, baseDelayMs: 300, maxDelayMs: 1000, lockoutAfter: 12, lockoutMs: 60_000, windowMs: 60_000, maxInFlight: 8 },
 };
 
 for (const kind of STORE_KINDS) {
@@ -52,7 +53,6 @@ for (const kind of STORE_KINDS) {
 
     it('an unknown user name gets exactly the same answers as a real one', async () => {
       const known = await driveToLockout('admin');
-      await server.running.services.throttle.clear('account:admin');
       for (const row of await server.running.services.throttle.list()) await server.running.services.throttle.clear(row.key);
       const unknown = await driveToLockout('no-such-person');
       assert.deepEqual(unknown, known);
@@ -61,10 +61,38 @@ for (const kind of STORE_KINDS) {
     it('an administrator unlocks a locked account, and the right password then works', async () => {
       await driveToLockout('admin');
       const locked = await server.running.services.throttle.list();
-      assert.ok(locked.some((l) => l.key === 'account:admin' && l.lockedUntil !== null));
+      const adminId = (await call<{ objectId: string }>(`${server.url}/me`, { token: admin })).body.objectId;
+      assert.ok(locked.some((l) => l.userId === adminId && l.lockedUntil !== null));
       const unlock = await call(`${server.url}/v1.0/users/admin/unlock`, { method: 'POST', token: admin });
       assert.equal(unlock.status, 204);
       assert.equal((await attempt('admin', ADMIN_PASSWORD)).status, 200);
+    });
+
+    it('every spelling of a name counts against one account: ADMIN, admin@domain and admin share the lockout', async () => {
+      await driveToLockout('admin');
+      for (const spelling of ['ADMIN', 'admin@tessera.local', 'Admin@TESSERA.local']) {
+        const res = await attempt(spelling, ADMIN_PASSWORD);
+        assert.equal(res.status, 400, spelling);
+        assert.equal((res.body.error as { code: string }).code, 'AccountLocked');
+      }
+    });
+
+    it('a burst of parallel guesses runs one password check at a time: the rest are turned away with 429', async () => {
+      const burst = await Promise.all(Array.from({ length: 12 }, () => attempt('admin')));
+      const statuses = burst.map((r) => r.status);
+      assert.ok(statuses.filter((s) => s === 401).length <= 3, `at most a few checks ran: ${statuses.join(',')}`);
+      assert.ok(statuses.filter((s) => s === 429).length >= 9, statuses.join(','));
+      const rows = await server.running.services.throttle.list();
+      const adminRow = rows.find((r) => r.userId !== null)!;
+      assert.equal(adminRow.failures, statuses.filter((s) => s === 401).length, 'every check that ran was counted');
+    });
+
+    it('the lockout list never shows a name that matches no user (it may be a mistyped password)', async () => {
+      await attempt('Hunter2-typed-in-the-wrong-box');
+      const list = await call<{ value: { key: string; userId: string | null }[] }>(`${server.url}/admin/signInLockouts`, { token: admin });
+      assert.ok(list.body.value.length > 0);
+      assert.ok(!JSON.stringify(list.body).toLowerCase().includes('hunter2'));
+      assert.ok(list.body.value.some((l) => /^account:[0-9a-f-]{36}:unknown-[A-Za-z0-9_-]{22}$/.test(l.key) && l.userId === null));
     });
 
     it('a successful sign-in clears the account count', async () => {
@@ -109,6 +137,17 @@ for (const kind of STORE_KINDS) {
     });
   });
 }
+
+describe('throttle address keys', () => {
+  it('IPv6 addresses count by their /64; IPv4-mapped addresses count as IPv4', () => {
+    assert.equal(addressKey('2001:db8:1:2:3:4:5:6'), addressKey('2001:db8:1:2::9'));
+    assert.equal(addressKey('2001:db8:1:2::9'), 'address:2001:db8:1:2::/64');
+    assert.notEqual(addressKey('2001:db8:1:2::1'), addressKey('2001:db8:1:3::1'));
+    assert.equal(addressKey('::ffff:192.0.2.7'), 'address:192.0.2.7');
+    assert.equal(addressKey('::1'), 'address:0:0:0:0::/64');
+    assert.equal(addressKey('127.0.0.1'), 'address:127.0.0.1');
+  });
+});
 
 describe('throttle defaults', () => {
   it('delay after 3 account failures, lock after 10 for 15 minutes; addresses get more room', () => {

@@ -40,6 +40,11 @@ export class MasterKey {
     return bytes;
   }
 
+  /** A key for another purpose, derived so that it differs per `label` and never reveals this one. */
+  derive(label: string): Buffer {
+    return crypto.createHmac('sha256', this.key).update(`tessera:${label}`).digest();
+  }
+
   /** Seals `plaintext`; `context` (e.g. the key id) is bound in as associated data. */
   seal(plaintext: string, context: string): string {
     const iv = crypto.randomBytes(12);
@@ -52,10 +57,12 @@ export class MasterKey {
   /** Opens what {@link seal} made; throws when the key or context is wrong. */
   open(sealed: string, context: string): string {
     const [version, iv, body, tag] = sealed.split('.');
-    if (version !== 'v1' || !iv || !body || !tag) throw new Error('sealed value has an unknown format');
-    const decipher = crypto.createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'));
+    const tagBytes = Buffer.from(tag ?? '', 'base64url');
+    // A truncated GCM tag would weaken the integrity check: insist on all 16 bytes.
+    if (version !== 'v1' || !iv || !body || tagBytes.length !== 16) throw new Error('sealed value has an unknown format');
+    const decipher = crypto.createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
     decipher.setAAD(Buffer.from(context));
-    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    decipher.setAuthTag(tagBytes);
     try {
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
     } catch {

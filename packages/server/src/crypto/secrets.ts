@@ -24,10 +24,3 @@ export function hashSecret(secret: string): string {
 export function looksLikeSecret(secret: string, prefix: string): boolean {
   return secret.length === prefix.length + 43 && secret.startsWith(prefix) && /^[A-Za-z0-9_-]+$/.test(secret.slice(prefix.length));
 }
-
-/** Constant-time string comparison. */
-export function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ab.length === bb.length && crypto.timingSafeEqual(ab, bb);
-}

@@ -58,6 +58,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     return503OnClosing: true,
     requestTimeout: 60_000,
     clientErrorHandler,
+    // Fastify accepts a hop count at run time; its type declaration leaves numbers out.
+    trustProxy: services.config.trustProxy as boolean | string[],
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: false, maxParamLength: 512 },
   };

@@ -66,7 +66,8 @@ export function ensureSelfSigned(dataDir: string, host: string): TlsFiles {
     ca.setSubject(subject);
     ca.setIssuer(subject);
     ca.setExtensions([
-      { name: 'basicConstraints', cA: true, critical: true },
+      // It signs server certificates only: no intermediate CAs below it.
+      { name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
       { name: 'subjectKeyIdentifier' },
     ]);

@@ -9,7 +9,7 @@ import { isUniqueViolation } from '../store/db.js';
 import type { GroupsTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
-import { checkDisplayName, isGuid } from './validate.js';
+import { checkDisplayName, hasControlChars, isGuid } from './validate.js';
 
 export type GroupRow = Selectable<GroupsTable>;
 
@@ -67,7 +67,7 @@ export class Groups {
   /** Finds a group by object id or display name. */
   async get(tenantId: string, idOrName: string): Promise<GroupRow> {
     const query = this.store.db.selectFrom('groups').selectAll().where('tenant_id', '=', tenantId);
-    const row = /[\u0000-\u001f\u007f]/.test(idOrName)
+    const row = hasControlChars(idOrName)
       ? undefined
       : isGuid(idOrName)
       ? await query.where('id', '=', idOrName.toLowerCase()).executeTakeFirst()
@@ -106,6 +106,7 @@ export class Groups {
 
   async removeMember(tenantId: string, idOrName: string, memberId: string): Promise<void> {
     const group = await this.get(tenantId, idOrName);
+    if (!isGuid(memberId)) throw new TesseraError('ResourceNotFound', 'That principal is not a member of the group.');
     const result = await this.store.db
       .deleteFrom('group_members')
       .where('group_id', '=', group.id)

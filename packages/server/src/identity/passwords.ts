@@ -44,7 +44,10 @@ export function checkPasswordPolicy(password: string, username?: string): void {
  */
 export const DEFAULT_HASH_CONCURRENCY = Math.max(1, os.availableParallelism() - 1);
 
-/** A counting semaphore: run() waits for a free slot. */
+/** Sign-ins queued beyond this are refused at once (429) rather than left to pile up. */
+const MAX_WAITING = 128;
+
+/** A counting semaphore with a bounded queue: run() waits for a free slot. */
 class Limiter {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -52,8 +55,12 @@ class Limiter {
   constructor(private readonly max: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
+    if (this.active >= this.max) {
+      if (this.waiting.length >= MAX_WAITING) {
+        throw new TesseraError('TooManyRequests', 'The server is busy checking other sign-ins: retry in a moment.', { retryAfter: 1 });
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else this.active++;
     try {
       return await task();
     } finally {
@@ -85,12 +92,14 @@ export class PasswordHasher {
   /** Verifies `password` against `hash`; with no hash, spends the same time and returns false. */
   async verify(hash: string | null | undefined, password: string): Promise<boolean> {
     const target = hash ?? (await this.decoyHash());
+    let ok: boolean;
     try {
-      const ok = await this.limiter.run(() => argon2.verify(target, password));
-      return hash ? ok : false;
-    } catch {
+      ok = await this.limiter.run(() => argon2.verify(target, password));
+    } catch (err) {
+      if (err instanceof TesseraError) throw err;
       return false;
     }
+    return hash ? ok : false;
   }
 
   /** Whether a stored hash was made with weaker parameters than the current ones. */

@@ -1,11 +1,12 @@
 /**
  * Password sign-in, shared by Machine Learning Server's `/login` and the OAuth password
- * grant: throttle check, password check, failure accounting, enabled check. A wrong
- * password and an unknown name get the same answer after the same work.
+ * grant: resolve the name, throttle check, password check (one slot per account at a
+ * time), failure accounting, enabled check. A wrong password and an unknown name get the
+ * same answer after the same work.
  */
 import { TesseraError } from '../errors.js';
 import type { Users, UserRow } from './users.js';
-import { accountKey, addressKey, type SigninThrottle } from './throttle.js';
+import { addressKey, type SigninThrottle } from './throttle.js';
 
 export interface PasswordSignInRequest {
   tenantId: string;
@@ -23,14 +24,22 @@ export class PasswordSignIn {
 
   /** Returns the signed-in user, or throws AuthenticationFailed, AccountLocked, TooManyRequests or AccountDisabled. */
   async signIn(req: PasswordSignInRequest): Promise<UserRow> {
-    const keys = { account: accountKey(req.username), address: addressKey(req.address) };
+    const user = await this.users.find(req.tenantId, req.username);
+    const keys = {
+      account: user ? this.throttle.userKey(req.tenantId, user.id) : this.throttle.unknownNameKey(req.tenantId, req.username),
+      address: addressKey(req.address),
+    };
     await this.throttle.check(keys);
-    const user = await this.users.checkPassword(req.tenantId, req.username, req.password);
-    if (!user) {
-      await this.throttle.recordFailure(keys);
-      throw new TesseraError('AuthenticationFailed', 'Invalid username or password.', { aadCodes: [50126] });
+    const release = this.throttle.enter(keys);
+    let ok: boolean;
+    try {
+      ok = await this.users.verifyPassword(user, req.password);
+      if (!ok) await this.throttle.recordFailure(keys);
+      else await this.throttle.recordSuccess(keys);
+    } finally {
+      release();
     }
-    await this.throttle.recordSuccess(keys);
+    if (!ok || !user) throw new TesseraError('AuthenticationFailed', 'Invalid username or password.', { aadCodes: [50126] });
     if (user.enabled !== 1) throw new TesseraError('AccountDisabled', 'The account is disabled.', { aadCodes: [50057] });
     return user;
   }

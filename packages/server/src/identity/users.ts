@@ -11,7 +11,7 @@ import type { UsersTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import { checkPasswordPolicy, type PasswordHasher } from './passwords.js';
-import { checkDisplayName, checkEmail, checkUsername, isGuid } from './validate.js';
+import { checkDisplayName, checkEmail, checkUsername, hasControlChars, isGuid } from './validate.js';
 import type { PrincipalCache } from './principalCache.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -102,12 +102,17 @@ export class Users {
     const query = this.store.db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId);
     if (isGuid(idOrName)) return query.where('id', '=', idOrName.toLowerCase()).executeTakeFirst();
     // Names with control characters cannot exist (and PostgreSQL refuses NUL in text): no lookup.
-    if (/[\u0000-\u001f\u007f]/.test(idOrName)) return undefined;
+    if (hasControlChars(idOrName)) return undefined;
     const name = idOrName.toLowerCase();
     const at = name.lastIndexOf('@');
     const username = at > 0 && name.slice(at + 1) === this.domainOf(tenantId) ? name.slice(0, at) : name;
     if (username.length > 64) return undefined;
     return query.where('username', '=', username).executeTakeFirst();
+  }
+
+  /** The user with this object id, in any tenant. */
+  byId(id: string): Promise<UserRow | undefined> {
+    return this.store.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
   async get(tenantId: string, idOrName: string): Promise<UserRow> {
@@ -152,18 +157,17 @@ export class Users {
   }
 
   /**
-   * The password check at sign-in. Returns the user when the password is right; an
-   * unknown name costs the same time as a wrong password and gets the same answer.
+   * The password check at sign-in. With no user, spends the same time and returns false,
+   * so an unknown name cannot be told from a wrong password.
    */
-  async checkPassword(tenantId: string, username: string, password: string): Promise<UserRow | undefined> {
-    const row = password.length <= 1024 ? await this.find(tenantId, username) : undefined;
-    const ok = await this.hasher.verify(row?.password_hash, password.slice(0, 1024));
-    if (!ok || !row) return undefined;
-    if (this.hasher.needsRehash(row.password_hash!)) {
+  async verifyPassword(user: UserRow | undefined, password: string): Promise<boolean> {
+    const ok = await this.hasher.verify(user?.password_hash, password);
+    if (!ok || !user) return false;
+    if (this.hasher.needsRehash(user.password_hash!)) {
       // Parameters were raised since this hash was made: upgrade it while we hold the password.
       const rehashed = await this.hasher.hash(password);
-      await this.store.db.updateTable('users').set({ password_hash: rehashed }).where('id', '=', row.id).execute();
+      await this.store.db.updateTable('users').set({ password_hash: rehashed }).where('id', '=', user.id).execute();
     }
-    return row;
+    return true;
   }
 }

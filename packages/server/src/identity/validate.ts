@@ -34,6 +34,11 @@ export function checkEmail(value: string): string {
   return value;
 }
 
+/** Control characters: never valid in a name, and PostgreSQL refuses NUL in text. */
+export function hasControlChars(value: string): boolean {
+  return /[\u0000-\u001f\u007f]/.test(value);
+}
+
 /** Object ids are GUIDs. */
 export function isGuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);

@@ -8,10 +8,10 @@ import type { Tenant } from './tenants.js';
 import { SUPPORTED_GRANT_TYPES } from './token.js';
 
 export function discoveryDocument(services: Services, tenant: Tenant, tenantAsWritten: string): Record<string, unknown> {
-  const base = `${services.publicUrl.base}/${tenantAsWritten}`;
+  const base = services.publicUrl.tenantBase(tenantAsWritten);
   const algs = services.keys.algorithms(tenant.id);
   return {
-    issuer: `${base}/v2.0`,
+    issuer: services.publicUrl.issuerAsWritten(tenantAsWritten),
     authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
     token_endpoint: `${base}/oauth2/v2.0/token`,
     device_authorization_endpoint: `${base}/oauth2/v2.0/devicecode`,

@@ -1,8 +1,9 @@
 /**
  * Refresh tokens: opaque, 256-bit, prefixed `tsrt_`, stored as their SHA-256. Each use
  * rotates the token (the old one stops working); presenting an already-rotated token is
- * taken as theft and revokes its whole chain (RFC 9700 §4.14.2). A token lives 14 days
- * from its issue (sliding) and no chain outlives 90 days from its first sign-in.
+ * taken as theft and revokes its whole chain (RFC 9700 §4.14.2). Revocation is recorded
+ * on the chain, so it also reaches a successor inserted while it happened. A token lives
+ * 14 days from its issue (sliding) and no chain outlives 90 days from its first sign-in.
  */
 import crypto from 'node:crypto';
 import type { Selectable } from 'kysely';
@@ -23,8 +24,10 @@ export interface NewRefreshToken {
   clientId: string;
   scope: string;
   /** Continue this chain (rotation); absent to start one (sign-in). */
-  previous?: RefreshTokenRow;
+  previous?: RefreshTokenRow | undefined;
 }
+
+const REUSED = 'The refresh token was already used. Its session has been revoked; sign in again.';
 
 function rejected(message = 'The refresh token is invalid, expired or revoked. Sign in again.'): TesseraError {
   return new TesseraError('AuthenticationFailed', message, { aadCodes: [70008] });
@@ -51,19 +54,25 @@ export class RefreshTokens {
   }
 
   async sweep(): Promise<void> {
-    await this.store.db.deleteFrom('refresh_tokens').where('expires_at', '<', this.clock.now()).execute();
+    const now = this.clock.now();
+    await this.store.db.deleteFrom('refresh_tokens').where('expires_at', '<', now).execute();
+    await this.store.db.deleteFrom('refresh_chains').where('expires_at', '<', now).execute();
   }
 
   /** Issues a token; returns the token, which is never stored. */
   async issue(input: NewRefreshToken): Promise<string> {
     const now = this.clock.now();
+    const chainId = input.previous?.chain_id ?? crypto.randomUUID();
     const chainExpiresAt = input.previous?.chain_expires_at ?? now + REFRESH_CHAIN_MS;
+    if (!input.previous) {
+      await this.store.db.insertInto('refresh_chains').values({ chain_id: chainId, user_id: input.userId, created_at: now, expires_at: chainExpiresAt, revoked_at: null }).execute();
+    }
     const token = generateSecret(SecretPrefix.refreshToken);
     await this.store.db
       .insertInto('refresh_tokens')
       .values({
         token_hash: hashSecret(token),
-        chain_id: input.previous?.chain_id ?? crypto.randomUUID(),
+        chain_id: chainId,
         tenant_id: input.tenantId,
         user_id: input.userId,
         client_id: input.clientId,
@@ -75,40 +84,33 @@ export class RefreshTokens {
         revoked_at: null,
       })
       .execute();
-    if (input.previous) {
-      // A concurrent replay may have revoked the chain between our redemption and this
-      // insert; if so, the new token dies with it (a revoked chain issues nothing).
-      const revoked = await this.store.db
-        .selectFrom('refresh_tokens')
-        .select('token_hash')
-        .where('chain_id', '=', input.previous.chain_id)
-        .where('revoked_at', 'is not', null)
-        .limit(1)
-        .executeTakeFirst();
-      if (revoked) {
-        await this.revokeChain(input.previous.chain_id);
-        throw rejected('The refresh token was already used. Its session has been revoked; sign in again.');
-      }
-    }
     return token;
   }
 
   /**
-   * Redeems a token for rotation: checks it and marks it used. The caller issues the
-   * successor with {@link issue} (`previous` = the returned row).
+   * Redeems a token for rotation: checks it (its client, and its tenant when given) and
+   * marks it used. The caller issues the successor with {@link issue}.
    */
-  async redeem(token: string, clientId: string): Promise<RefreshTokenRow> {
+  async redeem(token: string, clientId: string, tenantId?: string): Promise<RefreshTokenRow> {
     if (!looksLikeSecret(token, SecretPrefix.refreshToken)) throw rejected();
     const hash = hashSecret(token);
-    const row = await this.store.db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+    const row = await this.store.db
+      .selectFrom('refresh_tokens')
+      .innerJoin('refresh_chains', 'refresh_chains.chain_id', 'refresh_tokens.chain_id')
+      .selectAll('refresh_tokens')
+      .select('refresh_chains.revoked_at as chain_revoked_at')
+      .where('refresh_tokens.token_hash', '=', hash)
+      .executeTakeFirst();
     const now = this.clock.now();
-    if (!row || row.revoked_at !== null) throw rejected();
+    if (!row || row.revoked_at !== null || row.chain_revoked_at !== null) throw rejected();
     if (row.rotated_at !== null) {
       await this.revokeChain(row.chain_id);
-      throw rejected('The refresh token was already used. Its session has been revoked; sign in again.');
+      throw rejected(REUSED);
     }
     if (row.expires_at <= now) throw rejected();
+    // Checked before the token is spent: presenting it to the wrong client or tenant is a mistake, not a theft.
     if (row.client_id !== clientId) throw rejected('The refresh token was issued to another client.');
+    if (tenantId !== undefined && row.tenant_id !== tenantId) throw rejected('The refresh token belongs to another tenant.');
     // Only one of several concurrent redemptions can win; a loser is a reuse.
     const result = await this.store.db
       .updateTable('refresh_tokens')
@@ -119,9 +121,10 @@ export class RefreshTokens {
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) {
       await this.revokeChain(row.chain_id);
-      throw rejected('The refresh token was already used. Its session has been revoked; sign in again.');
+      throw rejected(REUSED);
     }
-    return row;
+    const { chain_revoked_at: _ignored, ...tokenRow } = row;
+    return tokenRow;
   }
 
   /** Revokes the chain a token belongs to (sign-out). Unknown tokens are ignored, as RFC 7009 asks. */
@@ -132,11 +135,15 @@ export class RefreshTokens {
   }
 
   async revokeChain(chainId: string): Promise<void> {
-    await this.store.db.updateTable('refresh_tokens').set({ revoked_at: this.clock.now() }).where('chain_id', '=', chainId).where('revoked_at', 'is', null).execute();
+    const now = this.clock.now();
+    await this.store.db.updateTable('refresh_chains').set({ revoked_at: now }).where('chain_id', '=', chainId).where('revoked_at', 'is', null).execute();
+    await this.store.db.updateTable('refresh_tokens').set({ revoked_at: now }).where('chain_id', '=', chainId).where('revoked_at', 'is', null).execute();
   }
 
   /** Ends every session of a user (password changed, disabled, deleted). */
   async revokeUser(userId: string): Promise<void> {
-    await this.store.db.updateTable('refresh_tokens').set({ revoked_at: this.clock.now() }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+    const now = this.clock.now();
+    await this.store.db.updateTable('refresh_chains').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+    await this.store.db.updateTable('refresh_tokens').set({ revoked_at: now }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
   }
 }

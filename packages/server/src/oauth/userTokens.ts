@@ -70,7 +70,7 @@ export async function issueUserTokens(services: Services, req: UserTokenRequest)
   if (req.scope.oidc.has('openid') || req.v1) {
     const id = await services.minter.idToken({
       subject,
-      issuer: `${services.publicUrl.base}/${req.tenantAsWritten}/v2.0`,
+      issuer: services.publicUrl.issuerAsWritten(req.tenantAsWritten),
       clientId: req.clientId,
       nonce: req.nonce,
       lifetimeSec,

@@ -80,6 +80,16 @@ export interface RefreshTokensTable {
   revoked_at: number | null;
 }
 
+export interface RefreshChainsTable {
+  chain_id: string;
+  user_id: string;
+  created_at: number;
+  /** 90 days after the sign-in that began the chain. */
+  expires_at: number;
+  /** Set when the session is revoked: no token of the chain works after that. */
+  revoked_at: number | null;
+}
+
 export interface SigninThrottleTable {
   /** `account:<name>` or `address:<ip>`. */
   key: string;
@@ -179,6 +189,7 @@ export interface Database {
   group_members: GroupMembersTable;
   signing_keys: SigningKeysTable;
   refresh_tokens: RefreshTokensTable;
+  refresh_chains: RefreshChainsTable;
   signin_throttle: SigninThrottleTable;
   role_assignments: RoleAssignmentsTable;
   service_principals: ServicePrincipalsTable;

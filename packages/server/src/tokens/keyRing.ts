@@ -43,6 +43,8 @@ export class KeyRing {
   private current = new Map<string, SigningKey>();
   private jwksCache = new Map<string, string>();
   private lastLoad = 0;
+  /** The reload under way, shared by every caller that asks meanwhile. */
+  private loading: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   /**
@@ -69,7 +71,16 @@ export class KeyRing {
     if (this.timer) clearInterval(this.timer);
   }
 
-  async reload(): Promise<void> {
+  /** Reads the keys again; concurrent callers share one read. */
+  reload(): Promise<void> {
+    this.lastLoad = this.clock.now();
+    this.loading ??= this.load().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
     const now = this.clock.now();
     const rows = await this.store.db
       .selectFrom('signing_keys')
@@ -101,7 +112,6 @@ export class KeyRing {
     this.byKid = byKid;
     this.current = current;
     this.jwksCache.clear();
-    this.lastLoad = now;
   }
 
   /** The key new tokens of `tenantId` are signed with. */

@@ -33,15 +33,15 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
   });
 
   app.get('/admin/signInLockouts', auth, async (request) => {
-    await authorize(services, request, 'Tessera.Directory/signInLockouts/read', '/');
-    return { value: await services.throttle.list() };
+    const caller = await authorize(services, request, 'Tessera.Directory/signInLockouts/read', '/');
+    return { value: await services.throttle.list(caller.tenantId) };
   });
 
   app.delete<{ Querystring: { key?: string } }>('/admin/signInLockouts', auth, async (request, reply) => {
-    await authorize(services, request, 'Tessera.Directory/signInLockouts/delete', '/');
+    const caller = await authorize(services, request, 'Tessera.Directory/signInLockouts/delete', '/');
     const key = request.query.key;
-    if (typeof key !== 'string' || !/^(account|address):.{1,300}$/.test(key)) {
-      throw new TesseraError('InvalidParameter', "The query parameter 'key' must be account:<name> or address:<ip>, as the list shows.");
+    if (typeof key !== 'string' || !(key.startsWith(`account:${caller.tenantId}:`) || key.startsWith('address:')) || !/^[\x21-\x7e]{1,300}$/.test(key)) {
+      throw new TesseraError('InvalidParameter', "The query parameter 'key' must be a key as the list shows it (account:… of this tenant, or address:…).");
     }
     if (!(await services.throttle.clear(key))) throw new TesseraError('ResourceNotFound', 'No failed sign-ins are recorded under that key.');
     return reply.status(204).send();

@@ -10,6 +10,7 @@ import { RESOURCE_URIS } from '../../tokens/audiences.js';
 import type { UserRow } from '../../identity/users.js';
 import type { RefreshTokenRow } from '../../oauth/refreshTokens.js';
 import { userSubject } from '../../oauth/userTokens.js';
+import { continueSession } from '../../oauth/sessions.js';
 
 interface LoginBody {
   username: string;
@@ -64,12 +65,7 @@ export function mlServerLoginRoutes(app: FastifyInstance, services: Services): v
   });
 
   app.post<{ Body: { refreshToken: string } }>('/login/refreshToken', { schema: refreshSchema }, async (request) => {
-    const previous = await services.refreshTokens.redeem(request.body.refreshToken, ML_SERVER_CLIENT_ID);
-    const user = await services.store.db.selectFrom('users').selectAll().where('id', '=', previous.user_id).executeTakeFirst();
-    if (!user || user.enabled !== 1) {
-      await services.refreshTokens.revokeChain(previous.chain_id);
-      throw new TesseraError('AuthenticationFailed', 'The account is disabled or deleted. Sign in again.');
-    }
+    const { previous, user } = await continueSession(services, request.body.refreshToken, ML_SERVER_CLIENT_ID);
     return tokenPair(user, previous);
   });
 

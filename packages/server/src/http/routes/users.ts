@@ -7,7 +7,6 @@ import type { Services } from '../../services.js';
 import { TesseraError } from '../../errors.js';
 import { authorize, callerOf, requireAuth } from '../auth.js';
 import { DISPLAY_NAME_PATTERN, EMAIL_PATTERN } from '../../identity/validate.js';
-import { accountKey } from '../../identity/throttle.js';
 import { topOf, type ListQuery } from './listing.js';
 
 interface IdParams {
@@ -145,8 +144,7 @@ export function userRoutes(app: FastifyInstance, services: Services): void {
   app.post<{ Params: IdParams }>('/v1.0/users/:id/unlock', { ...auth, schema: { params: idParams } }, async (request, reply) => {
     const caller = await authorize(services, request, 'Tessera.Directory/users/write', '/');
     const row = await users.get(caller.tenantId, request.params.id);
-    await throttle.clear(accountKey(row.username));
-    await throttle.clear(accountKey(`${row.username}@${services.tenants.domainOf(row.tenant_id)}`));
+    await throttle.clear(throttle.userKey(caller.tenantId, row.id));
     return reply.status(204).send();
   });
 

@@ -2,7 +2,7 @@
  * `grant_type=refresh_token`: rotates the refresh token and returns tokens for the
  * asked scope, which may name another resource than the original sign-in.
  */
-import { TesseraError } from '../../errors.js';
+import { continueSession } from '../sessions.js';
 import { issueUserTokens } from '../userTokens.js';
 import { askedScope, publicClient, required } from './common.js';
 import type { Grant } from './types.js';
@@ -16,16 +16,7 @@ export const refreshTokenGrant: Grant = {
     // Everything that can fail on the request alone is checked before the token is spent:
     // a typo in the scope must not cost the caller their session.
     const explicitScope = ctx.params.has('scope') || ctx.params.has('resource') ? askedScope(ctx) : undefined;
-    const previous = await services.refreshTokens.redeem(token, client.clientId);
-    if (previous.tenant_id !== ctx.tenant.id) {
-      await services.refreshTokens.revokeChain(previous.chain_id);
-      throw new TesseraError('AuthenticationFailed', 'The refresh token belongs to another tenant.', { aadCodes: [70008] });
-    }
-    const user = await services.store.db.selectFrom('users').selectAll().where('id', '=', previous.user_id).executeTakeFirst();
-    if (!user || user.enabled !== 1) {
-      await services.refreshTokens.revokeChain(previous.chain_id);
-      throw new TesseraError('AuthenticationFailed', 'The account is disabled or deleted. Sign in again.', { aadCodes: [50057] });
-    }
+    const { previous, user } = await continueSession(services, token, client.clientId, ctx.tenant.id);
     // With no scope, the new tokens are for what the chain last asked.
     const scope = explicitScope ?? askedScope(ctx, previous.scope);
     return issueUserTokens(services, {

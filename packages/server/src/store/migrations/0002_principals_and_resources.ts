@@ -1,11 +1,22 @@
 /**
- * Service principals and their credentials; resource groups and workspaces (the ARM
+ * Refresh-token chains; service principals and their credentials; resource groups and workspaces (the ARM
  * hierarchy below subscriptions); custom role definitions.
  */
 import type { Kysely, Migration } from 'kysely';
 
 export const principalsAndResources: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
+    // One row per sign-in session: revoking it here revokes every token of the chain,
+    // including a successor inserted concurrently with the revocation.
+    await db.schema
+      .createTable('refresh_chains')
+      .addColumn('chain_id', 'varchar(36)', (c) => c.primaryKey())
+      .addColumn('user_id', 'varchar(36)', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('revoked_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('refresh_chains_user').on('refresh_chains').column('user_id').execute();
     await db.schema
       .createTable('service_principals')
       .addColumn('id', 'varchar(36)', (c) => c.primaryKey())

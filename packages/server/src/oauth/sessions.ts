@@ -1,0 +1,24 @@
+/**
+ * Continuing a signed-in session with its refresh token: the one path shared by the
+ * OAuth refresh-token grant and Machine Learning Server's /login/refreshToken.
+ */
+import { TesseraError } from '../errors.js';
+import type { Services } from '../services.js';
+import type { UserRow } from '../identity/users.js';
+import type { RefreshTokenRow } from './refreshTokens.js';
+
+export interface ContinuedSession {
+  previous: RefreshTokenRow;
+  user: UserRow;
+}
+
+/** Redeems `token` and returns the session's user, who must still be enabled. */
+export async function continueSession(services: Services, token: string, clientId: string, tenantId?: string): Promise<ContinuedSession> {
+  const previous = await services.refreshTokens.redeem(token, clientId, tenantId);
+  const user = await services.users.byId(previous.user_id);
+  if (!user || user.enabled !== 1) {
+    await services.refreshTokens.revokeChain(previous.chain_id);
+    throw new TesseraError('AuthenticationFailed', 'The account is disabled or deleted. Sign in again.', { aadCodes: [50057] });
+  }
+  return { previous, user };
+}
