@@ -18,6 +18,7 @@ export type OAuthErrorCode =
   | 'unsupported_grant_type'
   | 'unsupported_response_type'
   | 'invalid_scope'
+  | 'unsupported_token_type'
   | 'temporarily_unavailable'
   | 'server_error';
 
@@ -49,6 +50,8 @@ export const ERROR_CATALOGUE = {
   Conflict: { status: 409, oauth: 'invalid_request', meaning: 'The resource already exists or the change conflicts with its state.' },
   UnsupportedGrantType: { status: 400, oauth: 'unsupported_grant_type', meaning: 'The OAuth grant_type is not supported.' },
   InvalidScope: { status: 400, oauth: 'invalid_scope', meaning: 'The requested scope or resource is unknown or malformed.' },
+  InvalidClient: { status: 401, oauth: 'invalid_client', meaning: 'The client could not be authenticated: unknown client, wrong secret or bad assertion (indistinguishably).' },
+  UnsupportedTokenType: { status: 400, oauth: 'unsupported_token_type', meaning: 'That kind of token cannot be revoked: end the session or disable the principal.' },
   UnauthorizedClient: { status: 400, oauth: 'unauthorized_client', meaning: 'The client_id is unknown or may not use this grant.' },
   ServiceUnavailable: { status: 503, oauth: 'temporarily_unavailable', meaning: 'The server is starting, stopping or cannot reach its store.' },
   InternalServerError: { status: 500, oauth: 'server_error', meaning: 'An unexpected failure; the log has the details under the request id.' },

@@ -12,6 +12,7 @@ import { TokenVerifier } from './tokens/verify.js';
 import { PasswordHasher } from './identity/passwords.js';
 import { PrincipalCache } from './identity/principalCache.js';
 import { Users } from './identity/users.js';
+import { ServicePrincipals } from './identity/servicePrincipals.js';
 import { Groups } from './identity/groups.js';
 import { SigninThrottle } from './identity/throttle.js';
 import { PasswordSignIn } from './identity/signIn.js';
@@ -66,6 +67,7 @@ export interface Services {
   hasher: PasswordHasher;
   principals: PrincipalCache;
   users: Users;
+  servicePrincipals: ServicePrincipals;
   groups: Groups;
   throttle: SigninThrottle;
   signIn: PasswordSignIn;
@@ -99,6 +101,7 @@ export function createServices(config: ServerConfig, store: Store, clock: Clock 
     hasher,
     principals,
     users,
+    servicePrincipals: new ServicePrincipals(store, clock, principals),
     groups: new Groups(store, clock, () => access.invalidate()),
     throttle,
     signIn: new PasswordSignIn(users, throttle),

@@ -16,6 +16,9 @@ export interface RoleDefinition {
   roleType: 'BuiltInRole' | 'CustomRole';
   permissions: RolePermission[];
   assignableScopes: string[];
+  /** Custom roles: epoch milliseconds. */
+  createdAt?: number | undefined;
+  updatedAt?: number | undefined;
 }
 
 function builtIn(id: string, roleName: string, description: string, actions: string[], notActions: string[] = []): RoleDefinition {
@@ -30,10 +33,14 @@ function builtIn(id: string, roleName: string, description: string, actions: str
 }
 
 export const OWNER_ROLE_ID = '8e3af657-a8ff-443c-a75c-2fe8c4bcb635';
+export const CONTRIBUTOR_ROLE_ID = 'b24988ac-6180-42a0-ab88-20f7382dd24c';
+export const READER_ROLE_ID = 'acdd72a7-3385-48ef-bd42-f606fba81ae7';
+export const DATA_SCIENTIST_ROLE_ID = 'f6c7c914-8db3-469d-8ca1-694a8f32e121';
+export const COMPUTE_OPERATOR_ROLE_ID = 'e503ece1-11d0-4e8e-8e2c-7a6c3bf38815';
 
 export const BUILT_IN_ROLES: RoleDefinition[] = [
   builtIn(OWNER_ROLE_ID, 'Owner', 'Grants full access to manage all resources, including the ability to assign roles.', ['*']),
-  builtIn('b24988ac-6180-42a0-ab88-20f7382dd24c', 'Contributor', 'Grants full access to manage all resources, but does not allow you to assign roles.', ['*'], [
+  builtIn(CONTRIBUTOR_ROLE_ID, 'Contributor', 'Grants full access to manage all resources, but does not allow you to assign roles.', ['*'], [
     'Microsoft.Authorization/*/Delete',
     'Microsoft.Authorization/*/Write',
     'Microsoft.Authorization/elevateAccess/Action',
@@ -43,7 +50,41 @@ export const BUILT_IN_ROLES: RoleDefinition[] = [
     'Tessera.Directory/*/delete',
     'Tessera.Tokens/*',
   ]),
-  builtIn('acdd72a7-3385-48ef-bd42-f606fba81ae7', 'Reader', 'View all resources, but does not allow you to make any changes.', ['*/read']),
+  builtIn(READER_ROLE_ID, 'Reader', 'View all resources, but does not allow you to make any changes.', ['*/read']),
+  builtIn(
+    DATA_SCIENTIST_ROLE_ID,
+    'AzureML Data Scientist',
+    'Can perform all actions within an Azure Machine Learning workspace, except for creating or deleting compute resources and modifying the workspace itself.',
+    [
+      'Microsoft.MachineLearningServices/workspaces/*/read',
+      'Microsoft.MachineLearningServices/workspaces/*/action',
+      'Microsoft.MachineLearningServices/workspaces/*/delete',
+      'Microsoft.MachineLearningServices/workspaces/*/write',
+    ],
+    [
+      'Microsoft.MachineLearningServices/workspaces/delete',
+      'Microsoft.MachineLearningServices/workspaces/write',
+      'Microsoft.MachineLearningServices/workspaces/computes/*/write',
+      'Microsoft.MachineLearningServices/workspaces/computes/*/delete',
+      'Microsoft.MachineLearningServices/workspaces/computes/listKeys/action',
+      'Microsoft.Authorization/*/write',
+      'Microsoft.MachineLearningServices/workspaces/listKeys/action',
+      'Microsoft.MachineLearningServices/workspaces/hubs/write',
+      'Microsoft.MachineLearningServices/workspaces/hubs/delete',
+      'Microsoft.MachineLearningServices/workspaces/featurestores/write',
+      'Microsoft.MachineLearningServices/workspaces/featurestores/delete',
+    ],
+  ),
+  builtIn(
+    COMPUTE_OPERATOR_ROLE_ID,
+    'AzureML Compute Operator',
+    'Can access and perform CRUD operations on Machine Learning Services managed compute resources (including Notebook VMs).',
+    [
+      'Microsoft.Authorization/*/read',
+      'Microsoft.MachineLearningServices/workspaces/computes/*',
+      'Microsoft.MachineLearningServices/workspaces/notebooks/vm/*',
+    ],
+  ),
 ];
 
 /** Finds a built-in role by id or name (names compare without regard to case). */

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 /** Prefixes of the secrets Tessera issues. */
 export const SecretPrefix = {
   refreshToken: 'tsrt_',
+  clientSecret: 'tscs_',
 } as const;
 
 /** A new secret: `prefix` + 43 base64url characters (256 bits). */

@@ -18,6 +18,7 @@ import { meRoutes } from './routes/me.js';
 import { userRoutes } from './routes/users.js';
 import { groupRoutes } from './routes/groups.js';
 import { adminRoutes } from './routes/admin.js';
+import { servicePrincipalRoutes } from './routes/servicePrincipals.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -106,6 +107,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       userRoutes(scoped, services);
       groupRoutes(scoped, services);
       adminRoutes(scoped, services);
+      servicePrincipalRoutes(scoped, services);
     },
     { prefix: services.publicUrl.pathPrefix },
   );

@@ -17,6 +17,8 @@ export interface Caller {
   kind: 'user' | 'app';
   displayName: string;
   username: string | null;
+  /** How refusals name the caller: a user's name or a service principal's application id. */
+  clientName: string;
   token: VerifiedToken;
 }
 
@@ -42,13 +44,14 @@ export function requireAuth(services: Services, audience: AudienceId = 'manageme
     const token = await services.verifier.verify(match[1]!);
     if (token.audience !== audience) throw challenge(`The access token is invalid: it is not for this API's audience.`, 'invalid_token');
     const state = await services.principals.get(token.objectId);
-    if (!state.exists || !state.enabled) throw challenge('The access token is invalid: its principal is disabled or deleted.', 'invalid_token');
+    if (!state.exists || !state.enabled || state.kind !== token.kind) throw challenge('The access token is invalid: its principal is disabled or deleted.', 'invalid_token');
     request.caller = {
       objectId: token.objectId,
       tenantId: token.tenantId,
       kind: token.kind,
       displayName: state.displayName,
       username: state.username,
+      clientName: state.clientName,
       token,
     };
   };
@@ -67,7 +70,7 @@ export async function authorize(services: Services, request: FastifyRequest, act
   if (!decision.allowed) {
     throw new TesseraError(
       'AuthorizationFailed',
-      `The client '${caller.username ?? caller.objectId}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
+      `The client '${caller.clientName}' with object id '${caller.objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`,
     );
   }
   return caller;

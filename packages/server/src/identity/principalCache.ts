@@ -1,8 +1,8 @@
 /**
- * Whether a principal may still act, asked on every authenticated request. Answers are
- * cached for one second and dropped at once when this replica changes the principal, so
- * a disable or delete takes effect on the next request here and within a second on
- * every other replica.
+ * Whether a principal (a user or a service principal) may still act, asked on every
+ * authenticated request. Answers are cached for one second and dropped at once when this
+ * replica changes the principal, so a disable or delete takes effect on the next request
+ * here and within a second on every other replica.
  */
 import type { Store } from '../store/db.js';
 import type { Clock } from '../clock.js';
@@ -10,12 +10,16 @@ import type { Clock } from '../clock.js';
 export interface PrincipalState {
   exists: boolean;
   enabled: boolean;
+  kind: 'user' | 'app';
   displayName: string;
+  /** The user name of a user. */
   username: string | null;
+  /** How refusals name the caller: a user's name, or a service principal's application id. */
+  clientName: string;
 }
 
 const TTL_MS = 1000;
-const MISSING: PrincipalState = { exists: false, enabled: false, displayName: '', username: null };
+const MISSING: PrincipalState = { exists: false, enabled: false, kind: 'user', displayName: '', username: null, clientName: '' };
 
 export class PrincipalCache {
   private readonly entries = new Map<string, { at: number; state: PrincipalState }>();
@@ -29,11 +33,18 @@ export class PrincipalCache {
     const now = this.clock.now();
     const hit = this.entries.get(objectId);
     if (hit && now - hit.at < TTL_MS) return hit.state;
-    const row = await this.store.db.selectFrom('users').select(['enabled', 'display_name', 'username']).where('id', '=', objectId).executeTakeFirst();
-    const state: PrincipalState = row ? { exists: true, enabled: row.enabled === 1, displayName: row.display_name, username: row.username } : MISSING;
+    const state = await this.load(objectId);
     if (this.entries.size > 50_000) this.entries.clear();
     this.entries.set(objectId, { at: now, state });
     return state;
+  }
+
+  private async load(objectId: string): Promise<PrincipalState> {
+    const user = await this.store.db.selectFrom('users').select(['enabled', 'display_name', 'username']).where('id', '=', objectId).executeTakeFirst();
+    if (user) return { exists: true, enabled: user.enabled === 1, kind: 'user', displayName: user.display_name, username: user.username, clientName: user.username };
+    const sp = await this.store.db.selectFrom('service_principals').select(['enabled', 'display_name', 'app_id']).where('id', '=', objectId).executeTakeFirst();
+    if (sp) return { exists: true, enabled: sp.enabled === 1, kind: 'app', displayName: sp.display_name, username: null, clientName: sp.app_id };
+    return MISSING;
   }
 
   invalidate(objectId: string): void {

@@ -5,9 +5,10 @@ import { TesseraError } from '../errors.js';
 import type { Grant, GrantContext } from './grants/types.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refreshToken.js';
+import { clientCredentialsGrant } from './grants/clientCredentials.js';
 import type { TokenResponse } from './userTokens.js';
 
-const GRANTS: Grant[] = [passwordGrant, refreshTokenGrant];
+const GRANTS: Grant[] = [passwordGrant, refreshTokenGrant, clientCredentialsGrant];
 const byType = new Map(GRANTS.flatMap((g) => g.grantTypes.map((t) => [t, g] as const)));
 
 /** The grant types discovery advertises. */

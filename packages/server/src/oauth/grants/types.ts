@@ -13,6 +13,8 @@ export interface GrantContext {
   address: string;
   /** `v1` for `/oauth2/token` (with `resource=`), `v2` for `/oauth2/v2.0/token`. */
   version: 'v1' | 'v2';
+  /** The Authorization header, for HTTP Basic client authentication. */
+  authorization: string | undefined;
 }
 
 export interface Grant {
