@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
+import forge from 'node-forge';
 import { resolveConfig, startServer, type RunningServer, type ServerConfig } from '../src/index.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
@@ -161,4 +162,38 @@ export function claimsOf(jwt: string): Record<string, unknown> {
 
 export function headerOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/** A self-signed client certificate and its private key (RSA 2048), as a user would make with openssl. */
+export function makeClientCertificate(commonName = 'tessera-test-client'): { certPem: string; keyPem: string; thumbprintSha256: string } {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  cert.serialNumber = '01' + crypto.randomBytes(8).toString('hex');
+  cert.validity.notBefore = new Date(Date.now() - 3600_000);
+  cert.validity.notAfter = new Date(Date.now() + 365 * 24 * 3600_000);
+  const subject = [{ name: 'commonName', value: commonName }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  cert.sign(forge.pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
+  const certPem = forge.pki.certificateToPem(cert);
+  const der = new crypto.X509Certificate(certPem).raw;
+  return { certPem, keyPem, thumbprintSha256: crypto.createHash('sha256').update(der).digest('base64url') };
+}
+
+export interface ServicePrincipalWithSecret {
+  id: string;
+  appId: string;
+  secret: string;
+  keyId: string;
+}
+
+/** Creates a service principal with one secret, as admin. */
+export async function createServicePrincipal(server: TestServer, adminToken: string, displayName: string): Promise<ServicePrincipalWithSecret> {
+  const sp = await call<{ id: string; appId: string }>(`${server.url}/v1.0/servicePrincipals`, { token: adminToken, body: { displayName } });
+  if (sp.status !== 201) throw new Error(`create service principal failed: ${sp.status} ${JSON.stringify(sp.body)}`);
+  const pw = await call<{ secretText: string; keyId: string }>(`${server.url}/v1.0/servicePrincipals/${sp.body.id}/addPassword`, { token: adminToken, body: { passwordCredential: { displayName: 'test' } } });
+  if (pw.status !== 200) throw new Error(`addPassword failed: ${pw.status} ${JSON.stringify(pw.body)}`);
+  return { id: sp.body.id, appId: sp.body.appId, secret: pw.body.secretText, keyId: pw.body.keyId };
 }
