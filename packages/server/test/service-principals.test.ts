@@ -254,6 +254,22 @@ for (const kind of STORE_KINDS) {
     });
 
     describe('management API', () => {
+      it("a service principal may join a group, and the group's role reaches it", async () => {
+        const sp = await createServicePrincipal(server, admin, 'group-member');
+        const gid = (await call<{ id: string }>(`${server.url}/v1.0/groups`, { token: admin, body: { displayName: 'Automation' } })).body.id;
+        assert.equal((await call(`${server.url}/v1.0/groups/${gid}/members/$ref`, { token: admin, body: { id: sp.id } })).status, 204);
+        const members = await call<{ value: { id: string; appId?: string }[] }>(`${server.url}/v1.0/groups/${gid}/members`, { token: admin });
+        assert.deepEqual(members.body.value.map((m) => m.appId), [sp.appId]);
+        const token = (await clientCredentials({ client_id: sp.appId, client_secret: sp.secret })).body.access_token!;
+        assert.equal((await call(`${server.url}/v1.0/users`, { token })).status, 403);
+        await server.running.services.access.assign({ tenantId, principalId: gid, principalType: 'Group', roleDefinitionId: 'acdd72a7-3385-48ef-bd42-f606fba81ae7', scope: '/', createdBy: null });
+        const allowed = await call(`${server.url}/v1.0/users`, { token });
+        assert.equal(allowed.status, 200);
+        const refused = await call<{ error: { message: string } }>(`${server.url}/v1.0/users`, { token, body: { userName: 'x', passwordProfile: { password: 'Quite-Long-Password-9' } } });
+        assert.equal(refused.status, 403);
+        assert.match(refused.body.error.message, new RegExp(`^The client '${sp.appId}' with object id '${sp.id}'`), 'refusals name a service principal by its application id');
+      });
+
       it('only a principal with directory write may create principals or add credentials', async () => {
         await createUser(server, admin, 'nosy', 'Curious-But-Harmless-1');
         const token = (await login(server, 'nosy', 'Curious-But-Harmless-1')).access_token;

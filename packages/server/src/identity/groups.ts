@@ -22,9 +22,11 @@ export interface GroupView {
 
 export interface MemberView {
   id: string;
-  '@odata.type': '#microsoft.graph.user';
+  '@odata.type': '#microsoft.graph.user' | '#microsoft.graph.servicePrincipal';
   displayName: string;
-  userName: string;
+  /** A user's name, or a service principal's application id. */
+  userName?: string;
+  appId?: string;
 }
 
 /** Called after memberships change, so cached access decisions are dropped. */
@@ -90,12 +92,15 @@ export class Groups {
     this.membershipChanged();
   }
 
-  /** Adds a user; adding one already there is not an error (Graph answers 400; we keep it idempotent). */
+  /** Adds a user or service principal; adding one already there is not an error (Graph answers 400; we keep it idempotent). */
   async addMember(tenantId: string, idOrName: string, memberId: string): Promise<void> {
     const group = await this.get(tenantId, idOrName);
     if (!isGuid(memberId)) throw new TesseraError('InvalidParameter', 'The member must be given by its object id (a GUID).');
-    const member = await this.store.db.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', '=', memberId.toLowerCase()).executeTakeFirst();
-    if (!member) throw new TesseraError('ResourceNotFound', 'No user has that object id.');
+    const id = memberId.toLowerCase();
+    const member =
+      (await this.store.db.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()) ??
+      (await this.store.db.selectFrom('service_principals').select('id').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst());
+    if (!member) throw new TesseraError('ResourceNotFound', 'No user or service principal has that object id.');
     try {
       await this.store.db.insertInto('group_members').values({ group_id: group.id, member_id: member.id, added_at: this.clock.now() }).execute();
     } catch (err) {
@@ -118,14 +123,24 @@ export class Groups {
 
   async members(tenantId: string, idOrName: string): Promise<MemberView[]> {
     const group = await this.get(tenantId, idOrName);
-    const rows = await this.store.db
+    const users = await this.store.db
       .selectFrom('group_members')
       .innerJoin('users', 'users.id', 'group_members.member_id')
       .select(['users.id', 'users.display_name', 'users.username'])
       .where('group_members.group_id', '=', group.id)
       .orderBy('users.username')
       .execute();
-    return rows.map((r) => ({ id: r.id, '@odata.type': '#microsoft.graph.user', displayName: r.display_name, userName: r.username }));
+    const apps = await this.store.db
+      .selectFrom('group_members')
+      .innerJoin('service_principals', 'service_principals.id', 'group_members.member_id')
+      .select(['service_principals.id', 'service_principals.display_name', 'service_principals.app_id'])
+      .where('group_members.group_id', '=', group.id)
+      .orderBy('service_principals.name_key')
+      .execute();
+    return [
+      ...users.map((r): MemberView => ({ id: r.id, '@odata.type': '#microsoft.graph.user', displayName: r.display_name, userName: r.username })),
+      ...apps.map((r): MemberView => ({ id: r.id, '@odata.type': '#microsoft.graph.servicePrincipal', displayName: r.display_name, appId: r.app_id })),
+    ];
   }
 
   /** The ids of the groups `principalId` belongs to. */
