@@ -233,20 +233,22 @@ export class ServicePrincipals {
     await this.store.db.deleteFrom('sp_credentials').where('sp_id', '=', spId).where('type', '=', 'secret').execute();
   }
 
-  /** The principal a client secret belongs to, if the secret is current; one indexed lookup. */
-  async bySecret(secret: string): Promise<{ sp: ServicePrincipalRow; credential: CredentialRow } | undefined> {
+  /** The principal a client secret belongs to, if the secret is current: one indexed lookup by the secret's hash. */
+  async bySecret(secret: string): Promise<{ sp: ServicePrincipalRow; keyId: string } | undefined> {
     if (!looksLikeSecret(secret, SecretPrefix.clientSecret)) return undefined;
     const now = this.clock.now();
-    const credential = await this.store.db
+    const row = await this.store.db
       .selectFrom('sp_credentials')
-      .selectAll()
-      .where('secret_hash', '=', hashSecret(secret))
-      .where('start_at', '<=', now)
-      .where('end_at', '>', now)
+      .innerJoin('service_principals', 'service_principals.id', 'sp_credentials.sp_id')
+      .selectAll('service_principals')
+      .select('sp_credentials.key_id')
+      .where('sp_credentials.secret_hash', '=', hashSecret(secret))
+      .where('sp_credentials.start_at', '<=', now)
+      .where('sp_credentials.end_at', '>', now)
       .executeTakeFirst();
-    if (!credential) return undefined;
-    const sp = await this.store.db.selectFrom('service_principals').selectAll().where('id', '=', credential.sp_id).executeTakeFirst();
-    return sp ? { sp, credential } : undefined;
+    if (!row) return undefined;
+    const { key_id: keyId, ...sp } = row;
+    return { sp, keyId };
   }
 
   /** The current certificates of a principal, for checking a client assertion. */
