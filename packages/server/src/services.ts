@@ -17,8 +17,10 @@ import { Groups } from './identity/groups.js';
 import { SigninThrottle } from './identity/throttle.js';
 import { PasswordSignIn } from './identity/signIn.js';
 import { AccessControl } from './access/assignments.js';
+import { createWorkspaceServices, type WorkspaceServices } from './workspace/index.js';
 import { Tenants } from './oauth/tenants.js';
 import { RefreshTokens } from './oauth/refreshTokens.js';
+import { AppTokenCache } from './oauth/appTokenCache.js';
 
 /** The public base URL, known once the server listens (the port may be chosen then). */
 export class PublicUrl {
@@ -72,7 +74,9 @@ export interface Services {
   throttle: SigninThrottle;
   signIn: PasswordSignIn;
   access: AccessControl;
+  workspace: WorkspaceServices;
   refreshTokens: RefreshTokens;
+  appTokens: AppTokenCache;
 }
 
 /** Builds the parts; call {@link startServices} before serving. */
@@ -88,6 +92,7 @@ export function createServices(config: ServerConfig, store: Store, clock: Clock 
   const refreshTokens = new RefreshTokens(store, clock);
   const access = new AccessControl(store, clock);
   const users = new Users(store, hasher, clock, principals, (id) => refreshTokens.revokeUser(id), (id) => tenants.domainOf(id));
+  const appTokens = new AppTokenCache(clock, config.accessTokenLifetimeSec);
   const throttle = new SigninThrottle(store, clock, config.throttle, master.derive('throttle-names'));
   return {
     config,
@@ -101,12 +106,14 @@ export function createServices(config: ServerConfig, store: Store, clock: Clock 
     hasher,
     principals,
     users,
-    servicePrincipals: new ServicePrincipals(store, clock, principals),
+    servicePrincipals: new ServicePrincipals(store, clock, principals, (id) => appTokens.forget(id)),
     groups: new Groups(store, clock, () => access.invalidate()),
     throttle,
     signIn: new PasswordSignIn(users, throttle),
     access,
+    workspace: createWorkspaceServices(store, clock, access),
     refreshTokens,
+    appTokens,
   };
 }
 

@@ -165,6 +165,8 @@ for (const kind of STORE_KINDS) {
       assert.equal((await clientCredentials({ client_id: sp.appId, client_secret: second.secretText })).status, 401);
       assert.equal((await clientCredentials({ client_id: sp.appId, client_secret: sp.secret })).status, 200);
       await server.running.services.store.db.updateTable('sp_credentials').set({ end_at: Date.now() - 1000 }).where('key_id', '=', sp.keyId).execute();
+      // Changed behind the server's back (as another replica would): it is seen within a second.
+      await new Promise((r) => setTimeout(r, 1100));
       assert.equal((await clientCredentials({ client_id: sp.appId, client_secret: sp.secret })).status, 401, 'expired');
     });
 
@@ -181,6 +183,21 @@ for (const kind of STORE_KINDS) {
       assert.equal((await call(`${server.url}/me`, { token })).status, 200);
       assert.equal((await call(`${server.url}/v1.0/servicePrincipals/${sp.id}`, { method: 'DELETE', token: admin })).status, 204);
       assert.equal((await call(`${server.url}/me`, { token })).status, 401);
+    });
+
+    it('asking again for the same resource returns the same token while more than half its life remains', async () => {
+      const sp = await createServicePrincipal(server, admin, 'repeat-asker');
+      const first = await clientCredentials({ client_id: sp.appId, client_secret: sp.secret });
+      const second = await clientCredentials({ client_id: sp.appId, client_secret: sp.secret });
+      assert.equal(second.body.access_token, first.body.access_token);
+      assert.ok(Number(second.body.expires_in) <= 3599 && Number(second.body.expires_in) > 1800);
+      const other = await clientCredentials({ client_id: sp.appId, client_secret: sp.secret, scope: 'api://tessera/workspace/.default' });
+      assert.notEqual(other.body.access_token, first.body.access_token, 'another resource gets its own token');
+      await call(`${server.url}/v1.0/servicePrincipals/${sp.id}`, { method: 'PATCH', token: admin, body: { accountEnabled: false } });
+      assert.equal((await clientCredentials({ client_id: sp.appId, client_secret: sp.secret })).status, 400, 'authentication still runs every time');
+      await call(`${server.url}/v1.0/servicePrincipals/${sp.id}`, { method: 'PATCH', token: admin, body: { accountEnabled: true } });
+      const third = await clientCredentials({ client_id: sp.appId, client_secret: sp.secret });
+      assert.notEqual(third.body.access_token, first.body.access_token, 'a change to the principal drops its cached tokens');
     });
 
     it('removeOthers replaces every secret (credential reset without --append)', async () => {

@@ -19,6 +19,7 @@ import { userRoutes } from './routes/users.js';
 import { groupRoutes } from './routes/groups.js';
 import { adminRoutes } from './routes/admin.js';
 import { servicePrincipalRoutes } from './routes/servicePrincipals.js';
+import { armRoutes } from './routes/arm/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -83,18 +84,24 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     next();
   });
 
-  app.addHook('onSend', async (request, reply) => {
+  const logInfo = options.logger.isLevelEnabled('info');
+  // Callback-style hooks: these run on every request, and an async hook costs a promise each.
+  app.addHook('onSend', (request, reply, payload, next) => {
     reply.header('x-ms-request-id', request.id);
     reply.header('x-content-type-options', 'nosniff');
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     // While stopping, a kept-alive connection would hold shutdown open until it times out.
     if (app.draining) reply.header('connection', 'close');
+    next(null, payload);
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { method: request.method, path: request.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
-      'request',
-    );
+  app.addHook('onResponse', (request, reply, next) => {
+    if (logInfo) {
+      request.log.info(
+        { method: request.method, path: request.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+        'request',
+      );
+    }
+    next();
   });
 
   await app.register(
@@ -108,6 +115,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       groupRoutes(scoped, services);
       adminRoutes(scoped, services);
       servicePrincipalRoutes(scoped, services);
+      armRoutes(scoped, services);
     },
     { prefix: services.publicUrl.pathPrefix },
   );

@@ -61,12 +61,29 @@ export interface NewPasswordCredential extends PasswordCredentialView {
 
 const iso = (t: number) => new Date(t).toISOString();
 
+/** How long a looked-up secret is trusted without asking the store again (as the principal cache). */
+const SECRET_CACHE_MS = 1000;
+
+/** Called when a principal or its credentials change, so cached state about it is dropped. */
+export type PrincipalChanged = (principalId: string) => void;
+
 export class ServicePrincipals {
+  /** The client-credentials hot path: secret hash → principal, for one second. */
+  private readonly secrets = new Map<string, { at: number; found: { sp: ServicePrincipalRow; keyId: string; endAt: number } | undefined }>();
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly principals: PrincipalCache,
+    private readonly changed: PrincipalChanged = () => undefined,
   ) {}
+
+  /** Forgets what was cached about a principal here. */
+  private touched(principalId: string): void {
+    this.secrets.clear();
+    this.principals.invalidate(principalId);
+    this.changed(principalId);
+  }
 
   async view(row: ServicePrincipalRow): Promise<ServicePrincipalView> {
     const creds = await this.store.db.selectFrom('sp_credentials').selectAll().where('sp_id', '=', row.id).orderBy('created_at').execute();
@@ -140,7 +157,7 @@ export class ServicePrincipals {
       if (isUniqueViolation(err)) throw new TesseraError('Conflict', 'Another service principal has that name.');
       throw err;
     }
-    this.principals.invalidate(row.id);
+    this.touched(row.id);
     return { ...row, ...changes };
   }
 
@@ -152,7 +169,7 @@ export class ServicePrincipals {
       await trx.deleteFrom('role_assignments').where('principal_id', '=', row.id).execute();
       await trx.deleteFrom('service_principals').where('id', '=', row.id).execute();
     });
-    this.principals.invalidate(row.id);
+    this.touched(row.id);
   }
 
   private async checkRoom(spId: string): Promise<void> {
@@ -226,29 +243,44 @@ export class ServicePrincipals {
     if (!isGuid(keyId)) throw new TesseraError('ResourceNotFound', 'The service principal has no credential with that keyId.');
     const result = await this.store.db.deleteFrom('sp_credentials').where('sp_id', '=', sp.id).where('key_id', '=', keyId.toLowerCase()).where('type', '=', type).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw new TesseraError('ResourceNotFound', 'The service principal has no credential with that keyId.');
+    this.touched(sp.id);
   }
 
   /** Removes every secret (credential reset without --append). */
   async removeAllPasswords(spId: string): Promise<void> {
     await this.store.db.deleteFrom('sp_credentials').where('sp_id', '=', spId).where('type', '=', 'secret').execute();
+    this.touched(spId);
   }
 
-  /** The principal a client secret belongs to, if the secret is current: one indexed lookup by the secret's hash. */
+  /**
+   * The principal a client secret belongs to, if the secret is current. One indexed
+   * lookup by the secret's hash, remembered for a second (dropped at once when this
+   * replica changes the principal's credentials).
+   */
   async bySecret(secret: string): Promise<{ sp: ServicePrincipalRow; keyId: string } | undefined> {
     if (!looksLikeSecret(secret, SecretPrefix.clientSecret)) return undefined;
+    const hash = hashSecret(secret);
     const now = this.clock.now();
-    const row = await this.store.db
-      .selectFrom('sp_credentials')
-      .innerJoin('service_principals', 'service_principals.id', 'sp_credentials.sp_id')
-      .selectAll('service_principals')
-      .select('sp_credentials.key_id')
-      .where('sp_credentials.secret_hash', '=', hashSecret(secret))
-      .where('sp_credentials.start_at', '<=', now)
-      .where('sp_credentials.end_at', '>', now)
-      .executeTakeFirst();
-    if (!row) return undefined;
-    const { key_id: keyId, ...sp } = row;
-    return { sp, keyId };
+    const hit = this.secrets.get(hash);
+    let found = hit && now - hit.at < SECRET_CACHE_MS ? hit.found : undefined;
+    if (!hit || now - hit.at >= SECRET_CACHE_MS) {
+      const row = await this.store.db
+        .selectFrom('sp_credentials')
+        .innerJoin('service_principals', 'service_principals.id', 'sp_credentials.sp_id')
+        .selectAll('service_principals')
+        .select(['sp_credentials.key_id', 'sp_credentials.end_at'])
+        .where('sp_credentials.secret_hash', '=', hash)
+        .where('sp_credentials.start_at', '<=', now)
+        .executeTakeFirst();
+      if (row) {
+        const { key_id: keyId, end_at: endAt, ...sp } = row;
+        found = { sp, keyId, endAt };
+      } else found = undefined;
+      if (this.secrets.size > 10_000) this.secrets.clear();
+      this.secrets.set(hash, { at: now, found });
+    }
+    if (!found || found.endAt <= now) return undefined;
+    return { sp: found.sp, keyId: found.keyId };
   }
 
   /** The current certificates of a principal, for checking a client assertion. */

@@ -16,7 +16,14 @@ import { findPublicClient } from './clients.js';
 
 export type ClientIdentity =
   | { type: 'public'; clientId: string }
-  | { type: 'confidential'; clientId: string; sp: ServicePrincipalRow; method: 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt' };
+  | {
+      type: 'confidential';
+      clientId: string;
+      sp: ServicePrincipalRow;
+      method: 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt';
+      /** The credential that authenticated it. */
+      keyId: string;
+    };
 
 export interface ClientAuthRequest {
   services: Services;
@@ -109,7 +116,7 @@ async function verifyAssertion(req: ClientAuthRequest, assertion: string, claime
       const nowSec = Math.floor(now / 1000);
       if (payload.exp! - nowSec > MAX_ASSERTION_LIFE_SEC) throw invalidClient();
       if (!rememberAssertion(`${clientId}:${String(payload.jti)}`, payload.exp!, nowSec)) throw invalidClient();
-      return enabled({ type: 'confidential', clientId: sp.app_id, sp, method: 'private_key_jwt' });
+      return enabled({ type: 'confidential', clientId: sp.app_id, sp, method: 'private_key_jwt', keyId: credential.key_id });
     } catch (err) {
       if (err instanceof TesseraError && err.code !== 'InvalidClient') throw err;
       // Try the next registered certificate; if none verifies, the assertion is refused below.
@@ -149,7 +156,7 @@ export async function authenticateClient(req: ClientAuthRequest): Promise<Client
     // One indexed lookup by the secret's hash: a wrong secret and an unknown client cost the same.
     const found = secret.length <= 256 ? await services.servicePrincipals.bySecret(secret) : undefined;
     if (!found || found.sp.app_id !== clientId.toLowerCase() || found.sp.tenant_id !== req.tenant.id) throw invalidClient();
-    return enabled({ type: 'confidential', clientId: found.sp.app_id, sp: found.sp, method: basic ? 'client_secret_basic' : 'client_secret_post' });
+    return enabled({ type: 'confidential', clientId: found.sp.app_id, sp: found.sp, method: basic ? 'client_secret_basic' : 'client_secret_post', keyId: found.keyId });
   }
   if (clientId === undefined || clientId === '') throw new TesseraError('InvalidParameter', "The request body must contain the parameter 'client_id'.", { aadCodes: [900144] });
   const client = findPublicClient(clientId);

@@ -28,13 +28,18 @@ export const clientCredentialsGrant: Grant = {
       }
     }
     const { sp } = client;
-    const lifetimeSec = ctx.services.config.accessTokenLifetimeSec;
-    const token = await ctx.services.minter.accessToken({
-      subject: { tenantId: sp.tenant_id, objectId: sp.id, kind: 'app', name: sp.display_name },
-      resource: scope.resource,
-      clientId: sp.app_id,
-      lifetimeSec,
-    });
+    const { services } = ctx;
+    const cacheKey = `${sp.id}|${client.keyId}|${scope.resource}`;
+    let token = services.appTokens.get(cacheKey);
+    if (!token) {
+      token = await services.minter.accessToken({
+        subject: { tenantId: sp.tenant_id, objectId: sp.id, kind: 'app', name: sp.display_name },
+        resource: scope.resource,
+        clientId: sp.app_id,
+        lifetimeSec: services.config.accessTokenLifetimeSec,
+      });
+      services.appTokens.set(cacheKey, token);
+    }
     if (ctx.version === 'v1') {
       return {
         token_type: 'Bearer',
