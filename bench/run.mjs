@@ -3,27 +3,22 @@
 //   2. refresh-token grants per second (OAuth refresh_token grant, each one rotating)
 //   3. GET /me latency, alone and while a storm of password sign-ins runs: the event loop
 //      must stay responsive, because argon2id runs on the thread pool.
+//   4. client-credentials grants per second, Tessera against node-oidc-provider (clientCredentials.mjs)
+//   5. RBAC decisions per second, in-process, cache warm and cold (rbac.mjs)
 // Figures are medians over rounds; the machine is shared and noisy, so compare ratios.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { closedLoop, fmt, median, spawnJsonChild } from './lib.mjs';
+import { measureClientCredentials } from './clientCredentials.mjs';
+import { measureRbac } from './rbac.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PASSWORD = 'Bench-operator-secret-42';
 const CLI_CLIENT = '3c8a5a4e-0f7d-4b8e-9d3a-7e2b1c6f9a01';
-
-function startServer() {
-  const child = spawn(process.execPath, [path.join(here, 'server.mjs')], { env: { ...process.env, BENCH_ADMIN_PASSWORD: PASSWORD }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const lines = readline.createInterface({ input: child.stdout });
-    lines.once('line', (line) => resolve({ child, ...JSON.parse(line) }));
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
-}
 
 async function post(url, body, form = false) {
   const res = await fetch(url, {
@@ -36,31 +31,7 @@ async function post(url, body, form = false) {
   return json;
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Runs `op` from `concurrency` loops for `seconds`; returns ops/s and latencies (ms). */
-async function closedLoop(concurrency, seconds, op) {
-  const end = performance.now() + seconds * 1000;
-  const latencies = [];
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, worker) => {
-      const state = {};
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        await op(worker, state);
-        latencies.push(performance.now() - t0);
-      }
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  return { rate: latencies.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), count: latencies.length };
-}
-
-const { child, url, argon2 } = await startServer();
+const { child, url, argon2 } = await spawnJsonChild(path.join(here, 'server.mjs'), { BENCH_ADMIN_PASSWORD: PASSWORD });
 try {
   const signIn = () => post(`${url}/login`, { username: 'admin', password: PASSWORD });
   const admin = await signIn();
@@ -106,14 +77,25 @@ try {
     meP99AloneMs: median(rounds.meAlone),
     meP50DuringSignInStormMs: median(rounds.meStormP50),
     meP99DuringSignInStormMs: median(rounds.meStorm),
+    // Each in its own rounds after the ones above (alternating servers inside), so none of
+    // these loads overlaps another.
+    clientCredentials: await measureClientCredentials({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS }),
+    rbacDecisions: await measureRbac({ seconds: SECONDS, rounds: ROUNDS }),
   };
-  const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
-  console.log(`\nTessera benchmark — ${ROUNDS} rounds of ${SECONDS}s, medians (node ${process.version}, ${(await import('node:os')).cpus().length} cores)\n`);
+  const cc = result.clientCredentials;
+  const rbac = result.rbacDecisions;
+  console.log(`\nTessera benchmark — ${ROUNDS} rounds of ${SECONDS}s, medians (node ${process.version}, ${os.cpus().length} cores)\n`);
   console.log(`argon2id: m=${argon2.memoryCost} KiB, t=${argon2.timeCost}, p=${argon2.parallelism}`);
   console.log(`password sign-ins (POST /login, 8 concurrent)      ${fmt(result.passwordSignInsPerSec)} /s`);
   console.log(`refresh-token grants (rotating, 8 concurrent)      ${fmt(result.refreshGrantsPerSec)} /s   (${fmt(result.refreshGrantsPerSec / result.passwordSignInsPerSec)}x sign-ins)`);
   console.log(`GET /me alone                                      p50 ${fmt(result.meP50AloneMs)} ms, p99 ${fmt(result.meP99AloneMs)} ms`);
   console.log(`GET /me during a storm of 16 concurrent sign-ins   p50 ${fmt(result.meP50DuringSignInStormMs)} ms, p99 ${fmt(result.meP99DuringSignInStormMs)} ms   (p99 ${fmt(result.meP99DuringSignInStormMs / result.meP99AloneMs)}x alone)`);
+  const row = (label, figures) => console.log(`${label.padEnd(51)}${figures}`);
+  row(`client-credentials grants, Tessera (8 concurrent)`, `${fmt(cc.tesseraPerSec)} /s   (p50 ${fmt(cc.tesseraP50Ms)} ms, server ${fmt(cc.tesseraServerCpuMsPerGrant)} CPU-ms/grant, ${fmt(cc.tesseraServerCores)} cores busy)`);
+  row(`  the same on oidc-provider ${cc.oidcProviderVersion}`, `${fmt(cc.oidcProviderPerSec)} /s   (p50 ${fmt(cc.oidcProviderP50Ms)} ms, server ${fmt(cc.oidcProviderServerCpuMsPerGrant)} CPU-ms/grant, ${fmt(cc.oidcProviderServerCores)} cores busy)`);
+  row(`  Tessera / oidc-provider (goal >= 3x)`, `${fmt(cc.ratio)}x grants/s, ${fmt(cc.cpuRatio)}x less server CPU per grant`);
+  row(`RBAC decide(), ${rbac.assignments} assignments via ${rbac.groups} groups, warm`, `${fmt(rbac.warmPerSec)} /s   (${rbac.cases} cases, ${rbac.allowedCases} allowed)`);
+  row(`RBAC decide(), cache cold (invalidate before each)`, `${fmt(rbac.coldPerSec)} /s   (warm ${fmt(rbac.warmPerSec / rbac.coldPerSec)}x cold)`);
   fs.mkdirSync(path.join(here, 'results'), { recursive: true });
   fs.writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify(result, null, 2) + '\n');
 } finally {
