@@ -108,6 +108,13 @@ export class AccessControl {
     return decision;
   }
 
+  /** Whether some assignment reaching the principal is at or below `scope` (ARM shows a subscription to anyone with a role inside it). */
+  async reachesInto(principalId: string, scope: string): Promise<boolean> {
+    const target = normalizeScope(scope);
+    const entry = await this.entryFor(principalId);
+    return entry.rows.some((row) => scopeContains(target, row.scope));
+  }
+
   /** The decision with its reasons, from the assignments as they are now (not cached). */
   async explain(principalId: string, action: string, scope: string, kind: ActionKind = 'action'): Promise<AccessExplanation> {
     await this.roles.fresh();

@@ -29,8 +29,8 @@ export function actionMatches(pattern: string, action: string): boolean {
   return compileAction(pattern).test(action);
 }
 
-/** `*`, or `Provider/type/…/verb` with `*` wildcards: what a role's Actions may hold. */
-const ACTION_GRAMMAR = /^(?:\*|[A-Za-z0-9*][A-Za-z0-9.*-]*(?:\/[A-Za-z0-9._*-]+)+)$/;
+/** `*`, or `Provider/type/…/verb` with `*` wildcards (segments begin and end with a letter, digit or `*`): what a role's Actions may hold. */
+const ACTION_GRAMMAR = /^(?:\*|[A-Za-z0-9*](?:[A-Za-z0-9.*-]*[A-Za-z0-9*])?(?:\/[A-Za-z0-9*](?:[A-Za-z0-9._*-]*[A-Za-z0-9*])?)+)$/;
 
 /** Whether `value` is a well-formed action (or data action) pattern. */
 export function isValidAction(value: string): boolean {

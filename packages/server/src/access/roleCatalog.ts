@@ -7,7 +7,7 @@ import type { Store } from '../store/db.js';
 import { isUniqueViolation } from '../store/db.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
-import { parseScope, resourceId } from '../workspace/resourceIds.js';
+import { canonicalScope, parseScope, resourceId } from '../workspace/resourceIds.js';
 import { CompiledRole } from './compiledRole.js';
 import { isValidAction, normalizeScope, scopeContains } from './match.js';
 import { BUILT_IN_ROLES, type RoleDefinition, type RolePermission } from './roles.js';
@@ -218,20 +218,12 @@ function definitionOf(row: RoleRow): RoleDefinition | undefined {
       description: row.description,
       roleType: 'CustomRole',
       permissions,
-      assignableScopes: scopes.map((s) => canonical(s)),
+      assignableScopes: scopes.map((s) => canonicalScope(s)),
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
   } catch {
     return undefined;
-  }
-}
-
-function canonical(scope: string): string {
-  try {
-    return resourceId(parseScope(scope));
-  } catch {
-    return scope;
   }
 }
 

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Services } from '../services.js';
 import { TesseraError } from '../errors.js';
 import { registerBodyParsers } from './parsers.js';
-import { handleError, sendError } from './errors.js';
+import { handleError, sendError, toTesseraError } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { discoveryRoutes } from './routes/discovery.js';
 import { tokenRoutes } from './routes/token.js';
@@ -60,6 +60,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     return503OnClosing: true,
     requestTimeout: 60_000,
     clientErrorHandler,
+    // Fastify's own answers to a malformed URL echo the URL; ours name the problem only.
+    frameworkErrors: (err, request, reply) => sendError(request, reply, toTesseraError(err) ?? new TesseraError('InvalidParameter', 'The request URL is malformed.')),
     // Fastify accepts a hop count at run time; its type declaration leaves numbers out.
     trustProxy: services.config.trustProxy as boolean | string[],
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },

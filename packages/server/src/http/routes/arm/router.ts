@@ -1,0 +1,162 @@
+/**
+ * The management API's router. Fastify routes are case-sensitive and ARM's are not, so
+ * one catch-all route per method parses the resource ID itself and looks up the
+ * operation by (method, shape, resource type). One rule maps every operation to its
+ * permission check: the action is the resource type plus the verb (GET → read, PUT and
+ * PATCH → write, DELETE → delete, POST …/x → x/action) and the scope is the resource ID —
+ * for a collection, an action, or a Microsoft.Authorization resource, the scope it lives
+ * under. Lists filter what the caller may read instead, and a few operations check a
+ * scope named in their body; each operation declares which.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../../../services.js';
+import type { WorkspaceServices } from '../../../workspace/index.js';
+import { TesseraError } from '../../../errors.js';
+import { authorize, requireAuth, type Caller } from '../../auth.js';
+import { parseSegments, resourceId, type ResourceLevel, type ResourcePath } from '../../../workspace/resourceIds.js';
+import { readQuery, type ArmQuery } from './query.js';
+
+/** The services the management API needs: the server's, plus the workspace part. */
+export type ArmServices = Services & { workspace: WorkspaceServices };
+
+export type ArmMethod = 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST';
+/** One resource, a list of them, or a POSTed action. */
+export type ArmShape = 'instance' | 'collection' | 'action';
+
+/** What a handler is given. */
+export interface ArmContext {
+  services: ArmServices;
+  request: FastifyRequest;
+  caller: Caller;
+  method: ArmMethod;
+  levels: ResourceLevel[];
+  /** The addressed resource's ID (for a collection or action: the parent's). */
+  id: string;
+  /** The scope the resource, collection or action lives under (`/` at the top). */
+  parentId: string;
+  /** The parent's levels. */
+  parentLevels: ResourceLevel[];
+  /** The instance's name (as written in the URL); undefined for collections and actions. */
+  name: string | undefined;
+  query: ArmQuery;
+  body: unknown;
+  /** The permission the rule derived (already checked unless the operation says otherwise). */
+  permission: { action: string; scope: string };
+}
+
+export interface ArmResult {
+  status?: number;
+  body?: unknown;
+}
+
+export interface ArmOperation {
+  method: ArmMethod;
+  shape: ArmShape;
+  /** The resource type as actions name it, e.g. `Microsoft.MachineLearningServices/workspaces`. */
+  resourceType: string;
+  /** The types the parent may have (`root` for the top); any when absent. */
+  parents?: readonly string[];
+  /** `rule` (default): checked before the handler; `filtered`: the handler filters a list; `handler`: the handler checks a scope from its body. */
+  check?: 'rule' | 'filtered' | 'handler';
+  handle(ctx: ArmContext): Promise<ArmResult>;
+}
+
+const VERBS: Record<Exclude<ArmMethod, 'POST'>, string> = { GET: 'read', PUT: 'write', PATCH: 'write', DELETE: 'delete' };
+
+/** The permission an ARM request needs, by the one rule. */
+export function permissionFor(method: ArmMethod, path: ResourcePath): { action: string; scope: string } {
+  if (path.tail) {
+    const verb = method === 'POST' ? 'action' : VERBS[method];
+    return { action: `${path.tail.type}/${verb}`, scope: resourceId(path.levels) };
+  }
+  const last = path.levels[path.levels.length - 1];
+  if (!last || method === 'POST') throw new TesseraError('RouteNotFound', 'No endpoint answers that method at that path.');
+  const livesUnder = last.type.toLowerCase().startsWith('microsoft.authorization/');
+  return { action: `${last.type}/${VERBS[method]}`, scope: resourceId(livesUnder ? path.levels.slice(0, -1) : path.levels) };
+}
+
+/** Splits and decodes a raw URL path (no query) into segments; 400 for empty or undecodable ones. */
+export function segmentsOf(rawPath: string): string[] {
+  const trimmed = rawPath.replace(/\/+$/, '');
+  if (trimmed === '') return [];
+  const raw = trimmed.slice(1).split('/');
+  return raw.map((segment) => {
+    if (segment === '') throw new TesseraError('InvalidParameter', "The request path holds an empty segment ('//').");
+    try {
+      return decodeURIComponent(segment);
+    } catch {
+      throw new TesseraError('InvalidParameter', 'The request path holds a malformed percent-encoding.');
+    }
+  });
+}
+
+/** Operations by (method, shape, type), and the catch-all routes that dispatch to them. */
+export class ArmRouter {
+  private readonly operations = new Map<string, ArmOperation>();
+
+  constructor(private readonly services: ArmServices) {}
+
+  /** Adds operations; a duplicate is a programming error. */
+  add(...operations: ArmOperation[]): this {
+    for (const op of operations) {
+      const key = `${op.method} ${op.shape} ${op.resourceType.toLowerCase()}`;
+      if (this.operations.has(key)) throw new Error(`duplicate ARM operation ${key}`);
+      this.operations.set(key, op);
+    }
+    return this;
+  }
+
+  /** Registers the catch-all routes on `app` (the public URL's prefix is the instance's). */
+  register(app: FastifyInstance): void {
+    const authenticate = requireAuth(this.services, 'management');
+    app.route({
+      method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST'],
+      url: '/*',
+      exposeHeadRoute: false,
+      handler: async (request, reply) => this.dispatch(request, reply, authenticate),
+    });
+  }
+
+  private async dispatch(request: FastifyRequest, reply: FastifyReply, authenticate: ReturnType<typeof requireAuth>): Promise<unknown> {
+    const routeUrl = request.routeOptions.url ?? '/*';
+    const prefix = routeUrl.slice(0, routeUrl.length - 2);
+    const rawPath = request.url.split('?', 1)[0]!.slice(prefix.length);
+    const first = /^\/([^/]*)/.exec(rawPath)?.[1]?.toLowerCase();
+    if (first !== 'subscriptions' && first !== 'providers') {
+      throw new TesseraError('RouteNotFound', `No endpoint answers ${request.method} at that path.`);
+    }
+    await authenticate.call(reply.server, request, reply);
+    const caller = request.caller!;
+    const method: ArmMethod = request.method === 'HEAD' ? 'GET' : (request.method as ArmMethod);
+    const path = parseSegments(segmentsOf(rawPath));
+    const shape: ArmShape = path.tail ? (method === 'POST' ? 'action' : 'collection') : 'instance';
+    const type = path.tail?.type ?? path.levels[path.levels.length - 1]?.type ?? '';
+    const op = this.operations.get(`${method} ${shape} ${type.toLowerCase()}`);
+    const parentLevels = shape === 'instance' ? path.levels.slice(0, -1) : path.levels;
+    const parentType = parentLevels[parentLevels.length - 1]?.type ?? 'root';
+    if (!op || (op.parents && !op.parents.some((p) => p.toLowerCase() === parentType.toLowerCase()))) {
+      throw new TesseraError('RouteNotFound', `No endpoint answers ${method} on ${shape === 'collection' ? 'the collection ' : ''}'${type || '/'}' ${parentType === 'root' ? 'at the root' : `under '${parentType}'`}.`);
+    }
+    const permission = permissionFor(method, path);
+    const query = readQuery(request.query);
+    if ((op.check ?? 'rule') === 'rule') await authorize(this.services, request, permission.action, permission.scope);
+    const result = await op.handle({
+      services: this.services,
+      request,
+      caller,
+      method,
+      levels: path.levels,
+      id: resourceId(path.levels),
+      parentId: resourceId(parentLevels),
+      parentLevels,
+      name: shape === 'instance' ? path.levels[path.levels.length - 1]!.name : undefined,
+      query,
+      body: request.body,
+      permission,
+    });
+    const status = result.status ?? 200;
+    if (request.method === 'HEAD') return reply.status(status === 200 ? 204 : status).send();
+    if (result.body === undefined) return reply.status(status).send();
+    return reply.status(status).send(result.body);
+  }
+}

@@ -1,0 +1,12 @@
+/**
+ * Indexes for the management API: role assignments listed at, above and below a scope,
+ * and counted per role definition (a custom role still assigned cannot be deleted).
+ */
+import type { Kysely, Migration } from 'kysely';
+
+export const accessIndexes: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.createIndex('role_assignments_scope').on('role_assignments').columns(['tenant_id', 'scope']).execute();
+    await db.schema.createIndex('role_assignments_role').on('role_assignments').column('role_definition_id').execute();
+  },
+};

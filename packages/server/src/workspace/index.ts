@@ -1,0 +1,30 @@
+/**
+ * The workspace part: subscriptions, resource groups and workspaces (models, web
+ * services, compute and runs will join them). Built once by {@link createWorkspaceServices}.
+ */
+import type { Store } from '../store/db.js';
+import type { Clock } from '../clock.js';
+import type { AccessControl } from '../access/assignments.js';
+import { Subscriptions } from './subscriptions.js';
+import { ResourceGroups, type ScopeRemoved } from './resourceGroups.js';
+import { Workspaces } from './workspaces.js';
+import { ScopeResolver } from './scopes.js';
+
+export interface WorkspaceServices {
+  subscriptions: Subscriptions;
+  resourceGroups: ResourceGroups;
+  workspaces: Workspaces;
+  /** Whether a scope's resources exist. */
+  scopes: ScopeResolver;
+}
+
+/** Builds the workspace part; deleting a resource removes the role assignments at its scope through `access`. */
+export function createWorkspaceServices(store: Store, clock: Clock, access: AccessControl): WorkspaceServices {
+  const scopeRemoved: ScopeRemoved = async (tenantId, scope) => {
+    await access.assignments.removeUnder(tenantId, scope);
+  };
+  const subscriptions = new Subscriptions(store);
+  const resourceGroups = new ResourceGroups(store, clock, subscriptions, scopeRemoved);
+  const workspaces = new Workspaces(store, clock, resourceGroups, scopeRemoved);
+  return { subscriptions, resourceGroups, workspaces, scopes: new ScopeResolver(subscriptions, resourceGroups, workspaces) };
+}
