@@ -2,7 +2,10 @@
 // goal is Tessera ≥ 3x). Both servers run in their own child processes; both are driven by
 // the same client code (global fetch, secret in the form body, 8 closed loops), for the
 // same duration, in alternating rounds so that drift in the shared machine's load hits
-// both alike. Both mint an ES256-signed JWT per grant; that is checked before measuring.
+// both alike. Tessera is measured twice: as it runs by default (a principal asking again
+// for the same resource gets the token it has while more than half its life remains),
+// and with TESSERA_APP_TOKEN_REUSE=0, minting an ES256 JWT per grant as oidc-provider
+// does. Every server's tokens are checked to be ES256 JWTs before measuring.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { closedLoop, cpuMsOf, median, spawnJsonChild } from './lib.mjs';
@@ -37,12 +40,12 @@ function checkEs256Jwt(name, response) {
 }
 
 /** A Tessera service principal with a secret, made through the management API as admin. */
-async function tesseraTarget(url, adminPassword, pid) {
+async function tesseraTarget(name, url, adminPassword, pid) {
   const admin = await call(`${url}/login`, { body: { username: 'admin', password: adminPassword } });
   const sp = await call(`${url}/v1.0/servicePrincipals`, { token: admin.access_token, body: { displayName: 'bench' } });
   const { secretText } = await call(`${url}/v1.0/servicePrincipals/${sp.id}/addPassword`, { token: admin.access_token, body: {} });
   return {
-    name: 'Tessera',
+    name,
     pid,
     tokenEndpoint: `${url}/organizations/oauth2/v2.0/token`,
     form: { grant_type: 'client_credentials', client_id: sp.appId, client_secret: secretText, scope: 'api://tessera/management/.default' },
@@ -67,9 +70,11 @@ async function measure(target, seconds) {
  */
 export async function measureClientCredentials({ tesseraUrl, tesseraPid, adminPassword, seconds, rounds }) {
   const op = await spawnJsonChild(path.join(here, 'oidcProviderServer.mjs'));
+  const minting = await spawnJsonChild(path.join(here, 'server.mjs'), { TESSERA_APP_TOKEN_REUSE: '0', BENCH_ADMIN_PASSWORD: adminPassword });
   try {
     const targets = [
-      await tesseraTarget(tesseraUrl, adminPassword, tesseraPid),
+      await tesseraTarget('Tessera', tesseraUrl, adminPassword, tesseraPid),
+      await tesseraTarget('Tessera, minting every token', minting.url, adminPassword, minting.child.pid),
       {
         name: 'oidc-provider',
         pid: op.child.pid,
@@ -82,12 +87,13 @@ export async function measureClientCredentials({ tesseraUrl, tesseraPid, adminPa
     // Warm up both: JIT, connection pools, caches.
     for (const target of targets) await closedLoop(CONCURRENCY, 1, () => grant(target));
 
-    const runs = { Tessera: [], 'oidc-provider': [] };
+    const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
     for (let round = 0; round < rounds; round++) {
       for (const target of targets) runs[target.name].push(await measure(target, seconds));
     }
     const med = (name, field) => median(runs[name].map((run) => run[field]));
     const tessera = med('Tessera', 'rate');
+    const mint = med('Tessera, minting every token', 'rate');
     const oidcProvider = med('oidc-provider', 'rate');
     return {
       concurrency: CONCURRENCY,
@@ -95,6 +101,10 @@ export async function measureClientCredentials({ tesseraUrl, tesseraPid, adminPa
       tesseraPerSec: tessera,
       oidcProviderPerSec: oidcProvider,
       ratio: tessera / oidcProvider,
+      mintingPerSec: mint,
+      mintingRatio: mint / oidcProvider,
+      mintingServerCpuMsPerGrant: med('Tessera, minting every token', 'serverCpuMsPerGrant'),
+      mintingCpuRatio: med('oidc-provider', 'serverCpuMsPerGrant') / med('Tessera, minting every token', 'serverCpuMsPerGrant'),
       tesseraP50Ms: med('Tessera', 'p50'),
       oidcProviderP50Ms: med('oidc-provider', 'p50'),
       // Server CPU per grant is the figure the load generator cannot cap: with 2 cores, a
@@ -104,10 +114,11 @@ export async function measureClientCredentials({ tesseraUrl, tesseraPid, adminPa
       cpuRatio: med('oidc-provider', 'serverCpuMsPerGrant') / med('Tessera', 'serverCpuMsPerGrant'),
       tesseraServerCores: med('Tessera', 'serverCores'),
       oidcProviderServerCores: med('oidc-provider', 'serverCores'),
-      loadGeneratorCores: { Tessera: med('Tessera', 'loadGenCores'), 'oidc-provider': med('oidc-provider', 'loadGenCores') },
-      roundsPerSec: { Tessera: runs.Tessera.map((run) => run.rate), 'oidc-provider': runs['oidc-provider'].map((run) => run.rate) },
+      loadGeneratorCores: Object.fromEntries(targets.map((t) => [t.name, med(t.name, 'loadGenCores')])),
+      roundsPerSec: Object.fromEntries(Object.entries(runs).map(([name, list]) => [name, list.map((run) => run.rate)])),
     };
   } finally {
     op.child.kill('SIGTERM');
+    minting.child.kill('SIGTERM');
   }
 }

@@ -94,6 +94,7 @@ try {
   row(`client-credentials grants, Tessera (8 concurrent)`, `${fmt(cc.tesseraPerSec)} /s   (p50 ${fmt(cc.tesseraP50Ms)} ms, server ${fmt(cc.tesseraServerCpuMsPerGrant)} CPU-ms/grant, ${fmt(cc.tesseraServerCores)} cores busy)`);
   row(`  the same on oidc-provider ${cc.oidcProviderVersion}`, `${fmt(cc.oidcProviderPerSec)} /s   (p50 ${fmt(cc.oidcProviderP50Ms)} ms, server ${fmt(cc.oidcProviderServerCpuMsPerGrant)} CPU-ms/grant, ${fmt(cc.oidcProviderServerCores)} cores busy)`);
   row(`  Tessera / oidc-provider (goal >= 3x)`, `${fmt(cc.ratio)}x grants/s, ${fmt(cc.cpuRatio)}x less server CPU per grant`);
+  row(`  Tessera minting every token (REUSE=0)`, `${fmt(cc.mintingPerSec)} /s   (server ${fmt(cc.mintingServerCpuMsPerGrant)} CPU-ms/grant): ${fmt(cc.mintingRatio)}x grants/s, ${fmt(cc.mintingCpuRatio)}x less CPU than oidc-provider`);
   row(`RBAC decide(), ${rbac.assignments} assignments via ${rbac.groups} groups, warm`, `${fmt(rbac.warmPerSec)} /s   (${rbac.cases} cases, ${rbac.allowedCases} allowed)`);
   row(`RBAC decide(), cache cold (invalidate before each)`, `${fmt(rbac.coldPerSec)} /s   (warm ${fmt(rbac.warmPerSec / rbac.coldPerSec)}x cold)`);
   fs.mkdirSync(path.join(here, 'results'), { recursive: true });

@@ -61,6 +61,12 @@ export interface ServerConfig {
    * count, or addresses/CIDRs. Behind a load balancer, per-address throttling needs it.
    */
   trustProxy: boolean | number | string[];
+  /**
+   * Client credentials: give a principal asking again for the same resource the token it
+   * already has while more than half its life remains (TESSERA_APP_TOKEN_REUSE=0 mints
+   * every time).
+   */
+  appTokenReuse: boolean;
 }
 
 /** Options as the `serve` command receives them (all optional strings or flags). */
@@ -163,5 +169,6 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
     throttle: { account: { ...DEFAULT_THROTTLE.account }, address: { ...DEFAULT_THROTTLE.address } },
     bodyLimit: 64 * 1024,
     trustProxy: parseTrustProxy(options.trustProxy ?? env.TESSERA_TRUST_PROXY),
+    appTokenReuse: !/^(0|false|no|off)$/i.test(env.TESSERA_APP_TOKEN_REUSE ?? ''),
   };
 }

@@ -37,6 +37,12 @@ describe('configuration', () => {
     assert.deepEqual(resolveConfig({ trustProxy: '10.0.0.1, 192.168.0.0/16,::1' }, {}).trustProxy, ['10.0.0.1', '192.168.0.0/16', '::1']);
   });
 
+  it('app-token reuse is on unless TESSERA_APP_TOKEN_REUSE turns it off', () => {
+    assert.equal(resolveConfig({}, {}).appTokenReuse, true);
+    assert.equal(resolveConfig({}, { TESSERA_APP_TOKEN_REUSE: '0' }).appTokenReuse, false);
+    assert.equal(resolveConfig({}, { TESSERA_APP_TOKEN_REUSE: 'off' }).appTokenReuse, false);
+  });
+
   const bad: [string, () => unknown][] = [
     ['a port out of range', () => resolveConfig({ port: '70000' }, {})],
     ['a non-postgres database URL', () => resolveConfig({ database: 'mysql://x' }, {})],

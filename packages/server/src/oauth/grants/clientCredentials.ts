@@ -30,7 +30,7 @@ export const clientCredentialsGrant: Grant = {
     const { sp } = client;
     const { services } = ctx;
     const cacheKey = `${sp.id}|${client.keyId}|${scope.resource}`;
-    let token = services.appTokens.get(cacheKey);
+    let token = services.config.appTokenReuse ? services.appTokens.get(cacheKey) : undefined;
     if (!token) {
       token = await services.minter.accessToken({
         subject: { tenantId: sp.tenant_id, objectId: sp.id, kind: 'app', name: sp.display_name },
