@@ -1,13 +1,18 @@
-/** The `tessera` command line: every command, the global `--output` option, usage-error handling. */
+/** The `tessera` command line: every command, the global `--output` and `--query` options, usage-error handling. */
 import { Command, Option } from 'commander';
 import { OUTPUT_FORMATS } from './output.js';
+import { parseQuery } from './query.js';
 import { registerServe } from './commands/serve.js';
 import { registerLogin } from './commands/login.js';
 import { registerAccount } from './commands/account.js';
 import { registerAdUser } from './commands/adUser.js';
 import { registerAdGroup } from './commands/adGroup.js';
 import { registerAdLockout } from './commands/adLockout.js';
+import { registerAdSp } from './commands/adSp.js';
 import { registerKeys } from './commands/keys.js';
+import { registerGroup } from './commands/group.js';
+import { registerMlWorkspace } from './commands/mlWorkspace.js';
+import { registerRole } from './commands/role.js';
 
 /** Builds the program; parse errors throw a CommanderError instead of exiting. */
 export function buildProgram(): Command {
@@ -17,15 +22,20 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({ outputError: (text, write) => write(`ERROR: ${text.replace(/^error: /, '')}`) })
-    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('json'));
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('json'))
+    .addOption(new Option('--query <path>', "print only this part of the result: a field, a dotted path, [n] or [] (e.g. --query accessToken -o tsv, --query '[].name')").argParser(parseQuery));
 
   registerServe(program);
   registerLogin(program);
   registerAccount(program);
-  const ad = program.command('ad').description('the directory: users, groups, sign-in lockouts');
+  const ad = program.command('ad').description('the directory: users, groups, service principals, sign-in lockouts');
   registerAdUser(ad);
   registerAdGroup(ad);
+  registerAdSp(ad);
   registerAdLockout(ad);
   registerKeys(program);
+  registerGroup(program);
+  registerMlWorkspace(program);
+  registerRole(program);
   return program;
 }

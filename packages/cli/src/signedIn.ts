@@ -1,18 +1,42 @@
 /** The stored CLI session, as clients for the commands that call the server. */
-import { Administration, CliAuthentication, Directory, TesseraClient } from '@tessera/sdk';
+import {
+  Administration,
+  AuthorizationManagement,
+  CliAuthentication,
+  Directory,
+  ResourceManagement,
+  ServicePrincipals,
+  TesseraClient,
+  type Account,
+} from '@tessera/sdk';
 
 /** The clients a signed-in command uses. */
 export interface SignedIn {
+  account: Account;
   auth: CliAuthentication;
   client: TesseraClient;
   directory: Directory;
+  servicePrincipals: ServicePrincipals;
   admin: Administration;
+  /** Subscriptions, resource groups, workspaces. */
+  resources: ResourceManagement;
+  /** Role definitions, role assignments, access checks. */
+  rbac: AuthorizationManagement;
 }
 
 /** Clients for the server of the stored session; throws NotSignedInError without one. */
 export async function signedIn(): Promise<SignedIn> {
   const auth = new CliAuthentication();
-  const { server } = await auth.account();
-  const client = new TesseraClient(server, auth);
-  return { auth, client, directory: new Directory(client), admin: new Administration(client) };
+  const account = await auth.account();
+  const client = new TesseraClient(account.server, auth);
+  return {
+    account,
+    auth,
+    client,
+    directory: new Directory(client),
+    servicePrincipals: new ServicePrincipals(client),
+    admin: new Administration(client),
+    resources: new ResourceManagement(client),
+    rbac: new AuthorizationManagement(client),
+  };
 }

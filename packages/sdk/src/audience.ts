@@ -16,6 +16,10 @@ export const Audience = {
   ControlPlane: 'api://tessera/management',
   /** The workspace data plane. */
   Workspace: 'api://tessera/workspace',
+  /** azureml's name for {@link Audience.ControlPlane}, so ported code reads as it did. */
+  ARM: 'api://tessera/management',
+  /** azureml's name for {@link Audience.Workspace}. */
+  AZUREML: 'api://tessera/workspace',
 } as const;
 
 /** The first-party public client id the CLI and SDK present on OAuth endpoints. */

@@ -1,7 +1,9 @@
 /**
  * @tessera/sdk: the Tessera client library. Credentials ({@link CliAuthentication},
+ * {@link ServicePrincipalAuthentication}, {@link TokenAuthentication},
  * {@link MLServerAuthentication}, or your own {@link AbstractAuthentication}), the
- * {@link DeployClient} of Machine Learning Server, and typed access to the directory and
+ * {@link DeployClient} of Machine Learning Server, and typed access to the directory,
+ * service principals, resource groups and workspaces, role-based access control and
  * administration APIs.
  */
 export { Audience, TESSERA_CLI_CLIENT_ID, type AccessToken } from './audience.js';
@@ -9,9 +11,24 @@ export { AbstractAuthentication, RENEW_BEFORE_EXPIRY_MS, renewalTime, type Authe
 export { CliAuthentication, type Account, type CliAuthenticationOptions } from './cliAuthentication.js';
 export { loginWithPassword, logout, type LogoutResult, type PasswordLoginOptions } from './cliLogin.js';
 export { MLServerAuthentication, type MLServerAuthenticationOptions } from './mlServerAuthentication.js';
+export { ServicePrincipalAuthentication, SERVICE_PRINCIPAL_ENV, type ServicePrincipalAuthenticationOptions } from './servicePrincipalAuthentication.js';
+export { TokenAuthentication, type GetTokenForAudience, type SuppliedToken } from './tokenAuthentication.js';
+export { ASSERTION_LIFETIME_SEC, createClientAssertion, loadClientCertificate, type AssertionAlgorithm, type ClientCertificate } from './clientAssertion.js';
 export { DeployClient, type DeployClientOptions } from './deployClient.js';
 export { TesseraClient, type HttpMethod, type Me } from './tesseraClient.js';
 export { Directory, type Group, type GroupMember, type NewUser, type User, type UserChanges } from './directory.js';
+export { ServicePrincipals, type AddPasswordOptions, type KeyCredential, type NewPasswordCredential, type PasswordCredential, type ServicePrincipal } from './servicePrincipals.js';
+export { API_VERSIONS, ResourceManagement, type ArmResource, type ResourceGroupInput, type Subscription, type WorkspaceInput } from './resourceManagement.js';
+export {
+  AuthorizationManagement,
+  type AccessDecision,
+  type NewRoleAssignment,
+  type RoleAssignment,
+  type RoleAssignmentFilter,
+  type RoleDefinition,
+  type RolePermission,
+} from './authorizationManagement.js';
+export { resourceGroupId, scopePath, subscriptionId, workspaceId } from './armPaths.js';
 export { Administration, type SignInLockout, type SigningAlg, type SigningKeyInfo } from './administration.js';
 export { NotSignedInError, TesseraApiError, TesseraConnectionError } from './errors.js';
 export { DEFAULT_TIMEOUT_MS, type HttpClientOptions } from './http.js';

@@ -1,6 +1,7 @@
 /**
- * Calls to a tenant's OAuth token endpoint (`/{tenant}/oauth2/v2.0/token`) as the
- * first-party public client: the password grant (sign-in) and the refresh-token grant.
+ * Calls to a tenant's OAuth token endpoint (`/{tenant}/oauth2/v2.0/token`): as the
+ * first-party public client, the password grant (sign-in) and the refresh-token grant;
+ * as a service principal, the client-credentials grant (a secret or a client assertion).
  */
 import { TESSERA_CLI_CLIENT_ID } from './audience.js';
 import { TesseraConnectionError } from './errors.js';
@@ -23,7 +24,8 @@ function defaultScope(resource: string): string {
   return `${resource}/.default`;
 }
 
-function tokenUrl(server: string, tenant: string): string {
+/** The v2 token endpoint of `tenant` on `server` (a base URL without a trailing slash). */
+export function tokenUrl(server: string, tenant: string): string {
   return `${server}/${encodeURIComponent(tenant)}/oauth2/v2.0/token`;
 }
 
@@ -55,5 +57,25 @@ export async function refreshGrant(
   input: { server: string; tenant: string; refreshToken: string; resource: string; clientId: string },
 ): Promise<TokenResponse> {
   const form = { grant_type: 'refresh_token', client_id: input.clientId, refresh_token: input.refreshToken, scope: `${defaultScope(input.resource)} offline_access` };
+  return checked(await http.send<TokenResponse>({ method: 'POST', url: tokenUrl(input.server, input.tenant), form }));
+}
+
+/** `client_assertion_type` for a signed JWT (RFC 7523). */
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** How a confidential client proves itself: a secret, or a signed client assertion. */
+export type ClientCredential = { secret: string } | { assertion: string };
+
+/** A service principal signs in as itself (client credentials) for `resource`; no refresh token. */
+export async function clientCredentialsGrant(
+  http: HttpClient,
+  input: { server: string; tenant: string; clientId: string; credential: ClientCredential; resource: string },
+): Promise<TokenResponse> {
+  const form: Record<string, string> = { grant_type: 'client_credentials', client_id: input.clientId, scope: defaultScope(input.resource) };
+  if ('secret' in input.credential) form.client_secret = input.credential.secret;
+  else {
+    form.client_assertion_type = JWT_BEARER_ASSERTION;
+    form.client_assertion = input.credential.assertion;
+  }
   return checked(await http.send<TokenResponse>({ method: 'POST', url: tokenUrl(input.server, input.tenant), form }));
 }
