@@ -12,6 +12,7 @@ import { bootstrap, type BootstrapResult } from './bootstrap.js';
 import { buildApp } from './http/app.js';
 import { ensureSelfSigned } from './http/tls.js';
 import { createLogger } from './log.js';
+import { addResourceAlias } from './tokens/audiences.js';
 import type { Clock } from './clock.js';
 
 export interface RunningServer {
@@ -67,6 +68,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
       services.publicUrl.set(`${https ? 'https' : 'http'}://${hostForUrl(config.host)}:${address.port}`);
     }
     const running = services;
+    addResourceAlias(running.publicUrl.base, 'management');
     logger.info({ url: running.publicUrl.base, store: store.kind, tenantId: result.tenantId }, 'tessera listening');
     let closing: Promise<void> | undefined;
     return {

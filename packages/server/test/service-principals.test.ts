@@ -79,6 +79,13 @@ for (const kind of STORE_KINDS) {
       assert.equal(res.status, 200);
     });
 
+    it("the server's own URL is accepted as the control plane's resource (SDK-auth files use it)", async () => {
+      const sp = await createServicePrincipal(server, admin, 'sdk-auth-file');
+      const res = await clientCredentials({ client_id: sp.appId, client_secret: sp.secret, scope: `${server.url}/.default` });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal((await call(`${server.url}/me`, { token: res.body.access_token! })).status, 200);
+    });
+
     it("v1 endpoint with resource= and Azure's management alias", async () => {
       const sp = await createServicePrincipal(server, admin, 'v1-script');
       const res = await postForm<OAuthBody>(`${server.url}/${tenantId}/oauth2/token`, { grant_type: 'client_credentials', client_id: sp.appId, client_secret: sp.secret, resource: 'https://management.azure.com/' });
@@ -200,8 +207,11 @@ for (const kind of STORE_KINDS) {
       assert.notEqual(third.body.access_token, first.body.access_token, 'a change to the principal drops its cached tokens');
     });
 
-    it('removeOthers replaces every secret (credential reset without --append)', async () => {
+    it('removeOthers replaces every secret (credential reset without --append); a refused reset changes nothing', async () => {
       const sp = await createServicePrincipal(server, admin, 'reset-me');
+      const refused = await call(`${server.url}/v1.0/servicePrincipals/${sp.id}/addPassword`, { token: admin, body: { removeOthers: true, passwordCredential: { endDateTime: '2999-01-01T00:00:00Z' } } });
+      assert.equal(refused.status, 400);
+      assert.equal((await clientCredentials({ client_id: sp.appId, client_secret: sp.secret })).status, 200, 'the old secret survives a refused reset');
       const fresh = (await call<{ secretText: string }>(`${server.url}/v1.0/servicePrincipals/${sp.id}/addPassword`, { token: admin, body: { removeOthers: true } })).body;
       assert.equal((await clientCredentials({ client_id: sp.appId, client_secret: sp.secret })).status, 401);
       assert.equal((await clientCredentials({ client_id: sp.appId, client_secret: fresh.secretText })).status, 200);

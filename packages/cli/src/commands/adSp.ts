@@ -143,13 +143,10 @@ async function resetCredential(o: ResetOptions, command: Command): Promise<unkno
   const sp = await s.servicePrincipals.get(o.id);
   const tenant = s.account.tenantId;
   if (certificate === undefined) {
-    // The others go only once the new secret exists: a refused reset removes nothing.
-    const secret = await s.servicePrincipals.addPassword(sp.id, { displayName: o.displayName, endDateTime });
+    // Without --append the server replaces the other secrets in the same transaction: a refused reset changes nothing.
+    const secret = await s.servicePrincipals.addPassword(sp.id, { displayName: o.displayName, endDateTime, removeOthers: !o.append });
     say(PROTECT_WARNING);
-    const result = { appId: sp.appId, password: secret.secretText, tenant, keyId: secret.keyId, endDateTime: secret.endDateTime };
-    return replacing(result, command, async () => {
-      if (!o.append) for (const old of sp.passwordCredentials) await s.servicePrincipals.removePassword(sp.id, old.keyId);
-    });
+    return { appId: sp.appId, password: secret.secretText, tenant, keyId: secret.keyId, endDateTime: secret.endDateTime };
   }
   // Likewise the new certificate is in place before the others go.
   const key = await s.servicePrincipals.addKey(sp.id, certificate, o.displayName);

@@ -186,17 +186,27 @@ export class ServicePrincipals {
     return { start, end };
   }
 
-  /** Adds a secret; returns it, the only time it is ever shown. */
-  async addPassword(tenantId: string, idOrName: string, input: { displayName?: string | undefined; endDateTime?: string | undefined }): Promise<NewPasswordCredential> {
+  /**
+   * Adds a secret; returns it, the only time it is ever shown. With `replaceOthers`, the
+   * principal's other secrets go in the same transaction (az's credential reset without
+   * --append); nothing changes when the request is refused.
+   */
+  async addPassword(
+    tenantId: string,
+    idOrName: string,
+    input: { displayName?: string | undefined; endDateTime?: string | undefined },
+    replaceOthers = false,
+  ): Promise<NewPasswordCredential> {
     const sp = await this.get(tenantId, idOrName);
-    await this.checkRoom(sp.id);
     const { start, end } = this.validity(input.endDateTime, YEAR_MS);
+    const displayName = input.displayName === undefined ? 'secret' : checkDisplayName(input.displayName);
+    if (!replaceOthers) await this.checkRoom(sp.id);
     const secret = generateSecret(SecretPrefix.clientSecret);
     const row: CredentialRow = {
       key_id: crypto.randomUUID(),
       sp_id: sp.id,
       type: 'secret',
-      display_name: input.displayName === undefined ? 'secret' : checkDisplayName(input.displayName),
+      display_name: displayName,
       secret_hash: hashSecret(secret),
       hint: secret.slice(SecretPrefix.clientSecret.length, SecretPrefix.clientSecret.length + 3),
       certificate_pem: null,
@@ -206,7 +216,11 @@ export class ServicePrincipals {
       end_at: end,
       created_at: start,
     };
-    await this.store.db.insertInto('sp_credentials').values(row).execute();
+    await this.store.db.transaction().execute(async (trx) => {
+      if (replaceOthers) await trx.deleteFrom('sp_credentials').where('sp_id', '=', sp.id).where('type', '=', 'secret').execute();
+      await trx.insertInto('sp_credentials').values(row).execute();
+    });
+    if (replaceOthers) this.touched(sp.id);
     return { ...passwordView(row), secretText: secret };
   }
 
@@ -244,12 +258,6 @@ export class ServicePrincipals {
     const result = await this.store.db.deleteFrom('sp_credentials').where('sp_id', '=', sp.id).where('key_id', '=', keyId.toLowerCase()).where('type', '=', type).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw new TesseraError('ResourceNotFound', 'The service principal has no credential with that keyId.');
     this.touched(sp.id);
-  }
-
-  /** Removes every secret (credential reset without --append). */
-  async removeAllPasswords(spId: string): Promise<void> {
-    await this.store.db.deleteFrom('sp_credentials').where('sp_id', '=', spId).where('type', '=', 'secret').execute();
-    this.touched(spId);
   }
 
   /**

@@ -21,6 +21,14 @@ for (const [id, uris] of Object.entries(ALIASES) as [AudienceId, string[]][]) {
   for (const uri of uris) byResource.set(normalizeResource(uri), id);
 }
 
+/**
+ * Adds another URI for an audience: the server's own public URL names the control plane,
+ * as Azure's SDK-auth files use `managementEndpointUrl` as a token resource.
+ */
+export function addResourceAlias(uri: string, audience: AudienceId): void {
+  byResource.set(normalizeResource(uri), audience);
+}
+
 /** Lower-cased, without trailing slashes. */
 export function normalizeResource(resource: string): string {
   return resource.toLowerCase().replace(/\/+$/, '');

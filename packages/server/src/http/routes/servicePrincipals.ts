@@ -105,9 +105,7 @@ export function servicePrincipalRoutes(app: FastifyInstance, services: Services)
     async (request) => {
       const caller = await authorize(services, request, write, '/');
       const input = request.body?.passwordCredential ?? {};
-      const sp = await sps.get(caller.tenantId, request.params.id);
-      if (request.body?.removeOthers) await sps.removeAllPasswords(sp.id);
-      return sps.addPassword(caller.tenantId, sp.id, { displayName: input.displayName, endDateTime: input.endDateTime });
+      return sps.addPassword(caller.tenantId, request.params.id, { displayName: input.displayName, endDateTime: input.endDateTime }, request.body?.removeOthers === true);
     },
   );
 
