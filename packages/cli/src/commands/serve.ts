@@ -64,6 +64,7 @@ export function registerServe(program: Command): void {
     .option('--tls-key <file>', 'PEM private key for HTTPS (TESSERA_TLS_KEY)')
     .option('--tls-self-signed', 'serve HTTPS with a generated CA and certificate (TESSERA_TLS_SELF_SIGNED)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (TESSERA_LOG_LEVEL; default info)')
+    .option('--trust-proxy <proxies>', 'behind a load balancer: true, a hop count, or proxy addresses/CIDRs whose X-Forwarded-For to believe (TESSERA_TRUST_PROXY)')
     .action(async (options: ServeOptions) => {
       // Loaded here, so the other commands start without the server's dependencies.
       const { ConfigError, resolveConfig, startServer } = await import('@tessera/server');
@@ -78,6 +79,8 @@ export function registerServe(program: Command): void {
       try {
         server = await startServer(config);
       } catch (err) {
+        // A setting found wrong only at start (a weak TESSERA_ADMIN_PASSWORD) is a usage error too.
+        if (err instanceof ConfigError) throw new UsageError(err.message);
         throw new Error(`the server could not start: ${err instanceof Error ? err.message : String(err)}`);
       }
       announce(server);
