@@ -280,6 +280,15 @@ for (const kind of STORE_KINDS) {
       });
     });
 
+    it('no client secret, assertion or token of this suite appears in any log line', () => {
+      const text = server.logs.join('\n');
+      assert.ok(server.logs.length > 50, 'the suite produced logs');
+      assert.ok(!/tscs_[A-Za-z0-9_-]{20}/.test(text), 'no client secret');
+      assert.ok(!/tsrt_[A-Za-z0-9_-]{20}/.test(text), 'no refresh token');
+      assert.ok(!/eyJ[A-Za-z0-9_-]{20,}\.eyJ/.test(text), 'no JWT (access token or client assertion)');
+      assert.ok(!/-----BEGIN/.test(text), 'no certificate or key');
+    });
+
     describe('management API', () => {
       it("a service principal may join a group, and the group's role reaches it", async () => {
         const sp = await createServicePrincipal(server, admin, 'group-member');
