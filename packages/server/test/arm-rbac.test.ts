@@ -56,6 +56,13 @@ for (const kind of STORE_KINDS) {
       assertDenied(await get(p.sub, nobody.token), 'Microsoft.Resources/subscriptions/read', p.sub);
     });
 
+    it('concurrent PUTs of the same assignment under different ids: one is created, the rest are 409', async () => {
+      const user = await newUser(server, admin, 'racer');
+      const body = { properties: { roleDefinitionId: 'acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: user.id } };
+      const results = await Promise.all(Array.from({ length: 4 }, () => put(assignmentUrl(p.rg('rbac')), admin, body)));
+      assert.deepEqual(results.map((r) => r.status).sort(), [201, 409, 409, 409]);
+    });
+
     it('a Reader reads but cannot write, delete or assign roles', async () => {
       const reader = await newUser(server, admin, 'reader');
       await assignRole(server, admin, p.rg('rbac'), reader.id, 'Reader');

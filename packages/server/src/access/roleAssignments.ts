@@ -8,6 +8,7 @@ import type { Store } from '../store/db.js';
 import type { RoleAssignmentsTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
+import { isUniqueViolation } from '../store/db.js';
 import { parseScope, resourceId } from '../workspace/resourceIds.js';
 import { normalizeScope, scopeContains } from './match.js';
 import type { PrincipalDirectory, PrincipalType } from './principals.js';
@@ -109,7 +110,13 @@ export class RoleAssignments {
       created_at: this.clock.now(),
       created_by: createdBy,
     };
-    await db.insertInto('role_assignments').values(row).execute();
+    try {
+      await db.insertInto('role_assignments').values(row).execute();
+    } catch (err) {
+      // A concurrent PUT made the same assignment first.
+      if (isUniqueViolation(err)) throw new TesseraError('Conflict', 'The role assignment already exists.');
+      throw err;
+    }
     this.changed();
     return { row, created: true };
   }
