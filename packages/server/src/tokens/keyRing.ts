@@ -35,14 +35,15 @@ export interface SigningKeyInfo {
 }
 
 const RELOAD_EVERY_MS = 30_000;
-/** Unknown kids trigger a reload at most this often (a flood of made-up kids costs nothing). */
-const MISS_RELOAD_MIN_MS = 2_000;
+/** A kid found in no row is not looked up again for this long (a flood of made-up kids costs one lookup each). */
+const MISS_MEMORY_MS = 1_000;
+const MISS_LIMIT = 10_000;
 
 export class KeyRing {
   private byKid = new Map<string, SigningKey>();
   private current = new Map<string, SigningKey>();
   private jwksCache = new Map<string, string>();
-  private lastLoad = 0;
+  private readonly misses = new Map<string, number>();
   /** The reload under way, shared by every caller that asks meanwhile. */
   private loading: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -73,7 +74,6 @@ export class KeyRing {
 
   /** Reads the keys again; concurrent callers share one read. */
   reload(): Promise<void> {
-    this.lastLoad = this.clock.now();
     this.loading ??= this.load().finally(() => {
       this.loading = undefined;
     });
@@ -121,12 +121,23 @@ export class KeyRing {
     return key;
   }
 
-  /** The public key for `kid`, reloading once if it is new to this replica. */
+  /**
+   * The public key for `kid`. A kid new to this replica (rotated in on another one) is
+   * looked up by its id; only a key that really exists triggers a reload, which also
+   * moves this replica's signing to it.
+   */
   async verificationKey(kid: string): Promise<SigningKey | undefined> {
     const found = this.byKid.get(kid);
     const now = this.clock.now();
     if (found) return found.expiresAt === null || found.expiresAt > now ? found : undefined;
-    if (now - this.lastLoad < MISS_RELOAD_MIN_MS) return undefined;
+    const missedAt = this.misses.get(kid);
+    if (missedAt !== undefined && now - missedAt < MISS_MEMORY_MS) return undefined;
+    const row = await this.store.db.selectFrom('signing_keys').select(['kid', 'expires_at']).where('kid', '=', kid).executeTakeFirst();
+    if (!row || (row.expires_at !== null && row.expires_at <= now)) {
+      if (this.misses.size >= MISS_LIMIT) this.misses.clear();
+      this.misses.set(kid, now);
+      return undefined;
+    }
     await this.reload();
     return this.byKid.get(kid);
   }
