@@ -10,6 +10,7 @@ import { registerAdGroup } from './commands/adGroup.js';
 import { registerAdLockout } from './commands/adLockout.js';
 import { registerAdSp } from './commands/adSp.js';
 import { registerKeys } from './commands/keys.js';
+import { registerAudit } from './commands/audit.js';
 import { registerGroup } from './commands/group.js';
 import { registerMlWorkspace } from './commands/mlWorkspace.js';
 import { registerRole } from './commands/role.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerAdSp(ad);
   registerAdLockout(ad);
   registerKeys(program);
+  registerAudit(program);
   registerGroup(program);
   registerMlWorkspace(program);
   registerRole(program);

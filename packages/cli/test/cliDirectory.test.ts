@@ -146,6 +146,15 @@ describe('tessera keys and tessera ad lockout', () => {
     assert.equal((await tessera(['keys', 'rotate', '--alg', 'HS256'], env)).code, 2, 'an unknown algorithm is a usage error');
   });
 
+  test('audit list shows the changes and sign-ins, newest first, with --category and --top', async () => {
+    const records = await tesseraJson<{ category: string; operation: string; result: string }[]>(['audit', 'list', '--category', 'Management', '--top', '5'], env);
+    assert.ok(records.length > 0 && records.length <= 5);
+    assert.ok(records.every((r) => r.category === 'Management'));
+    assert.ok(records.some((r) => r.operation === 'Tessera.Tokens/signingKeys/rotate/action'), JSON.stringify(records));
+    const bad = await tessera(['audit', 'list', '--top', '0'], env);
+    assert.equal(bad.code, 2);
+  });
+
   test('lockout list shows failed sign-ins; clear removes them', async () => {
     assert.equal((await postJson(server.url, '/login', { username: 'mallory', password: 'Not-the-password-0' })).status, 401);
     const listed = await tesseraJson<SignInLockout[]>(['ad', 'lockout', 'list'], env);

@@ -29,6 +29,31 @@ export interface SignInLockout {
  * Signing keys and sign-in lockouts; needs an administrator's token.
  * @example await new Administration(client).rotateSigningKey('RS256')
  */
+/** One record of the audit trail. */
+export interface AuditRecord {
+  id: string;
+  time: string;
+  /** `Management` or `SignIn`. */
+  category: string;
+  operation: string;
+  /** `Success`, `Denied` or `Failure`. */
+  result: string;
+  status: number;
+  reason: string | null;
+  actor: { id: string | null; name: string | null };
+  target: string | null;
+  requestId: string;
+  clientIp: string | null;
+}
+
+export interface AuditQuery {
+  top?: number | undefined;
+  category?: 'Management' | 'SignIn' | undefined;
+  /** ISO 8601: only records at or after. */
+  since?: string | undefined;
+  actorId?: string | undefined;
+}
+
 export class Administration {
   constructor(private readonly client: TesseraClient) {}
 
@@ -45,6 +70,17 @@ export class Administration {
   /** Keys with recent failed sign-ins, locked or being delayed. */
   async listSignInLockouts(): Promise<SignInLockout[]> {
     return (await this.client.request<{ value: SignInLockout[] }>('GET', '/admin/signInLockouts')).value;
+  }
+
+  /** The audit trail, newest first. */
+  async listAuditRecords(query: AuditQuery = {}): Promise<AuditRecord[]> {
+    const params = new URLSearchParams();
+    if (query.top !== undefined) params.set('$top', String(query.top));
+    if (query.category !== undefined) params.set('category', query.category);
+    if (query.since !== undefined) params.set('since', query.since);
+    if (query.actorId !== undefined) params.set('actorId', query.actorId);
+    const qs = params.toString();
+    return (await this.client.request<{ value: AuditRecord[] }>('GET', `/admin/auditRecords${qs ? `?${qs}` : ''}`)).value;
   }
 
   /** Clears the failures and lockout recorded under `key`. */

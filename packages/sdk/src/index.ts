@@ -29,7 +29,7 @@ export {
   type RolePermission,
 } from './authorizationManagement.js';
 export { resourceGroupId, scopePath, subscriptionId, workspaceId } from './armPaths.js';
-export { Administration, type SignInLockout, type SigningAlg, type SigningKeyInfo } from './administration.js';
+export { Administration, type AuditQuery, type AuditRecord, type SignInLockout, type SigningAlg, type SigningKeyInfo } from './administration.js';
 export { NotSignedInError, TesseraApiError, TesseraConnectionError } from './errors.js';
 export { DEFAULT_TIMEOUT_MS, type HttpClientOptions } from './http.js';
 export { configDir, readSession, sessionPath, type CachedAccessToken, type Session } from './session.js';

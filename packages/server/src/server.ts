@@ -55,7 +55,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   let services: Services | undefined;
   try {
-    services = createServices(config, store, options.clock);
+    services = createServices(config, store, options.clock, (err) => logger.error({ err }, 'an audit record could not be written'));
     // The public URL must be known before routes are mounted (its path is their prefix);
     // with port 0 it is set again once the port is chosen.
     services.publicUrl.set(config.publicUrl ?? `${https ? 'https' : 'http'}://${hostForUrl(config.host)}:${config.port}`);

@@ -21,6 +21,7 @@ import { createWorkspaceServices, type WorkspaceServices } from './workspace/ind
 import { Tenants } from './oauth/tenants.js';
 import { RefreshTokens } from './oauth/refreshTokens.js';
 import { AppTokenCache } from './oauth/appTokenCache.js';
+import { AuditLog } from './audit/auditLog.js';
 
 /** The public base URL, known once the server listens (the port may be chosen then). */
 export class PublicUrl {
@@ -77,10 +78,11 @@ export interface Services {
   workspace: WorkspaceServices;
   refreshTokens: RefreshTokens;
   appTokens: AppTokenCache;
+  audit: AuditLog;
 }
 
 /** Builds the parts; call {@link startServices} before serving. */
-export function createServices(config: ServerConfig, store: Store, clock: Clock = systemClock): Services {
+export function createServices(config: ServerConfig, store: Store, clock: Clock = systemClock, onAuditError: (err: unknown) => void = () => undefined): Services {
   const publicUrl = new PublicUrl();
   const master = MasterKey.load(config.masterKey, config.dataDir);
   // Access and id tokens live at most this long; a retired key stays published for it.
@@ -114,6 +116,7 @@ export function createServices(config: ServerConfig, store: Store, clock: Clock 
     workspace: createWorkspaceServices(store, clock, access),
     refreshTokens,
     appTokens,
+    audit: new AuditLog(store, clock, onAuditError),
   };
 }
 
@@ -121,9 +124,11 @@ export async function startServices(services: Services): Promise<void> {
   await services.tenants.load();
   await services.keys.start();
   services.refreshTokens.start();
+  services.audit.start();
 }
 
 export function stopServices(services: Services): void {
   services.keys.stop();
   services.refreshTokens.stop();
+  services.audit.stop();
 }

@@ -4,7 +4,8 @@
  */
 import crypto from 'node:crypto';
 import type { Socket } from 'node:net';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { AuditInfo, RouteAuditConfig } from '../audit/requestAudit.js';
 import type { Logger } from 'pino';
 import type { Services } from '../services.js';
 import { TesseraError } from '../errors.js';
@@ -49,6 +50,28 @@ function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
+/** Writes the audit record of a sign-in, a management change, or a refusal. */
+function auditResponse(services: Services, request: FastifyRequest, status: number): void {
+  const info = request.audit;
+  if (!info || info.skip || !info.tenantId) return;
+  const signIn = (request.routeOptions.config as RouteAuditConfig | undefined)?.audit === 'signIn';
+  const write = request.method !== 'GET' && request.method !== 'HEAD';
+  if (!signIn && !(request.caller && (write || status === 403))) return;
+  void services.audit.record({
+    tenantId: info.tenantId,
+    category: signIn ? 'SignIn' : 'Management',
+    operation: info.operation ?? `${request.method} ${request.routeOptions.url ?? ''}`,
+    result: status < 400 ? 'Success' : status === 403 ? 'Denied' : 'Failure',
+    status,
+    reason: info.reason,
+    actorId: info.actorId,
+    actorName: info.actorName,
+    target: info.target ?? request.url.split('?', 1)[0],
+    requestId: request.id,
+    clientIp: request.ip,
+  });
+}
+
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
   const serverOptions: FastifyServerOptions = {
     loggerInstance: options.logger,
@@ -71,6 +94,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   const create = Fastify as unknown as (opts: FastifyServerOptions & { https?: object }) => FastifyInstance;
   const app = create(options.https ? { ...serverOptions, https: { cert: options.https.cert, key: options.https.key, minVersion: 'TLSv1.2' } } : serverOptions);
   app.decorateRequest('caller', null);
+  // Set per request in onRequest (a shared object default would leak between requests).
+  app.decorateRequest('audit', null as unknown as AuditInfo);
   registerBodyParsers(app);
   app.setErrorHandler((err, request, reply) => handleError(err, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(request, reply, new TesseraError('RouteNotFound', `No endpoint answers ${request.method} at that path.`)));
@@ -79,7 +104,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   let inFlight = 0;
   app.decorate('inFlight', () => inFlight);
   app.decorate('draining', false);
-  app.addHook('onRequest', (_request, reply, next) => {
+  app.addHook('onRequest', (request, reply, next) => {
+    request.audit = {};
     inFlight++;
     // 'close' fires once the response is sent or the connection dies, whichever comes first.
     reply.raw.once('close', () => inFlight--);
@@ -97,6 +123,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     next(null, payload);
   });
   app.addHook('onResponse', (request, reply, next) => {
+    auditResponse(services, request, reply.statusCode);
     if (logInfo) {
       request.log.info(
         { method: request.method, path: request.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },

@@ -9,6 +9,7 @@ import { TesseraError } from '../errors.js';
 import type { Services } from '../services.js';
 import type { AudienceId } from '../tokens/audiences.js';
 import type { VerifiedToken } from '../tokens/verify.js';
+import '../audit/requestAudit.js';
 
 /** Who is calling, once authenticated. */
 export interface Caller {
@@ -45,6 +46,9 @@ export function requireAuth(services: Services, audience: AudienceId = 'manageme
     if (token.audience !== audience) throw challenge(`The access token is invalid: it is not for this API's audience.`, 'invalid_token');
     const state = await services.principals.get(token.objectId);
     if (!state.exists || !state.enabled || state.kind !== token.kind) throw challenge('The access token is invalid: its principal is disabled or deleted.', 'invalid_token');
+    request.audit.tenantId = token.tenantId;
+    request.audit.actorId = token.objectId;
+    request.audit.actorName = state.clientName;
     request.caller = {
       objectId: token.objectId,
       tenantId: token.tenantId,
@@ -66,6 +70,8 @@ export function callerOf(request: FastifyRequest): Caller {
 /** Throws 403 AuthorizationFailed unless the caller may perform `action` at `scope`. */
 export async function authorize(services: Services, request: FastifyRequest, action: string, scope: string): Promise<Caller> {
   const caller = callerOf(request);
+  request.audit.operation = action;
+  request.audit.target = scope;
   const decision = await services.access.decide(caller.objectId, action, scope);
   if (!decision.allowed) {
     throw new TesseraError(

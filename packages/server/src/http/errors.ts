@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError, isTesseraError } from '../errors.js';
+import type { RouteAuditConfig } from '../audit/requestAudit.js';
 
 export type ErrorStyle = 'management' | 'oauth';
 
@@ -42,7 +43,8 @@ function headerSafe(text: string): string {
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: TesseraError): void {
-  const style: ErrorStyle = (reply.routeOptions.config as { errorStyle?: ErrorStyle } | undefined)?.errorStyle ?? 'management';
+  if (request.audit) request.audit.reason = err.code;
+  const style: ErrorStyle = (reply.routeOptions.config as RouteAuditConfig | undefined)?.errorStyle ?? 'management';
   // RFC 6749 §5.2: on OAuth endpoints only invalid_client is a 401; a bad grant is a 400.
   const status = style === 'oauth' && err.status === 401 && err.oauthError !== 'invalid_client' ? 400 : err.status;
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));

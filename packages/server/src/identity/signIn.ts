@@ -14,6 +14,8 @@ export interface PasswordSignInRequest {
   password: string;
   /** The caller's address, for per-address throttling. */
   address: string;
+  /** Told who tried, when the name belongs to an account (a name that matches none is never recorded). */
+  audit?: { actorId?: string; actorName?: string } | undefined;
 }
 
 export class PasswordSignIn {
@@ -25,6 +27,10 @@ export class PasswordSignIn {
   /** Returns the signed-in user, or throws AuthenticationFailed, AccountLocked, TooManyRequests or AccountDisabled. */
   async signIn(req: PasswordSignInRequest): Promise<UserRow> {
     const user = await this.users.find(req.tenantId, req.username);
+    if (user && req.audit) {
+      req.audit.actorId = user.id;
+      req.audit.actorName = user.username;
+    }
     const keys = {
       account: user ? this.throttle.userKey(req.tenantId, user.id) : this.throttle.unknownNameKey(req.tenantId, req.username),
       address: addressKey(req.address),

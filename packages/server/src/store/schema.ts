@@ -181,6 +181,28 @@ export interface RoleDefinitionsTable {
   updated_at: number;
 }
 
+export interface AuditRecordsTable {
+  id: string;
+  tenant_id: string;
+  at: number;
+  /** `Management` or `SignIn`. */
+  category: string;
+  /** The action (`Microsoft.Authorization/roleAssignments/write`) or sign-in kind (`password`). */
+  operation: string;
+  /** `Success`, `Denied` or `Failure`. */
+  result: string;
+  status: number;
+  /** The error code, when it failed. */
+  reason: string | null;
+  actor_id: string | null;
+  /** A user name or application id; never a name that matched no account (it may be a mistyped password). */
+  actor_name: string | null;
+  /** The scope or resource acted on. */
+  target: string | null;
+  request_id: string;
+  client_ip: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   subscriptions: SubscriptionsTable;
@@ -197,6 +219,7 @@ export interface Database {
   resource_groups: ResourceGroupsTable;
   workspaces: WorkspacesTable;
   role_definitions: RoleDefinitionsTable;
+  audit_records: AuditRecordsTable;
 }
 
 /** Kept so `Generated` stays importable for later tables with database defaults. */

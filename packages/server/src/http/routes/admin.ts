@@ -6,6 +6,9 @@ import type { Services } from '../../services.js';
 import { TesseraError } from '../../errors.js';
 import { authorize, requireAuth } from '../auth.js';
 import type { SigningAlg } from '../../config.js';
+import type { AuditQuery } from '../../audit/auditLog.js';
+import { isGuid } from '../../identity/validate.js';
+import { topOf } from './listing.js';
 
 /** The algorithm a rotate request asks for: `{"alg": "ES256" | "RS256"}`, or none for the configured one. */
 function algOf(body: unknown, fallback: SigningAlg): SigningAlg {
@@ -18,8 +21,34 @@ function algOf(body: unknown, fallback: SigningAlg): SigningAlg {
   return alg;
 }
 
+interface AuditQueryString {
+  $top?: string;
+  category?: string;
+  since?: string;
+  actorId?: string;
+}
+
+/** The audit query from the query string; every parameter optional, each checked. */
+function auditQueryOf(q: AuditQueryString): AuditQuery {
+  const category = q.category;
+  if (category !== undefined && category !== 'Management' && category !== 'SignIn') throw new TesseraError('InvalidParameter', "category must be 'Management' or 'SignIn'.");
+  let since: number | undefined;
+  if (q.since !== undefined) {
+    since = typeof q.since === 'string' && q.since.length <= 40 ? Date.parse(q.since) : NaN;
+    if (!Number.isFinite(since)) throw new TesseraError('InvalidParameter', 'since must be an ISO 8601 date-time.');
+  }
+  if (q.actorId !== undefined && !(typeof q.actorId === 'string' && isGuid(q.actorId))) throw new TesseraError('InvalidParameter', 'actorId must be an object id (a GUID).');
+  return { top: topOf(q), category, since, actorId: q.actorId?.toLowerCase() };
+}
+
 export function adminRoutes(app: FastifyInstance, services: Services): void {
   const auth = { preHandler: requireAuth(services) };
+
+  /** The audit trail, newest first: management changes and refusals, and sign-ins. */
+  app.get<{ Querystring: AuditQueryString }>('/admin/auditRecords', auth, async (request) => {
+    const caller = await authorize(services, request, 'Tessera.Audit/records/read', '/');
+    return { value: await services.audit.list(caller.tenantId, auditQueryOf(request.query)) };
+  });
 
   app.get('/admin/signingKeys', auth, async (request) => {
     const caller = await authorize(services, request, 'Tessera.Tokens/signingKeys/read', '/');

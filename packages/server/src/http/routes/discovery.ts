@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
+import { routeConfig } from '../../audit/requestAudit.js';
 import { discoveryDocument } from '../../oauth/discovery.js';
 
 interface TenantParams {
@@ -11,7 +12,7 @@ interface TenantParams {
 }
 
 export function discoveryRoutes(app: FastifyInstance, services: Services): void {
-  const config = { errorStyle: 'oauth' as const };
+  const config = routeConfig({ errorStyle: 'oauth' });
   const document = async (request: { params: TenantParams }) => {
     const tenant = services.tenants.resolve(request.params.tenant);
     return discoveryDocument(services, tenant, request.params.tenant);

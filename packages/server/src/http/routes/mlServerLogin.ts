@@ -11,6 +11,7 @@ import type { UserRow } from '../../identity/users.js';
 import type { RefreshTokenRow } from '../../oauth/refreshTokens.js';
 import { userSubject } from '../../oauth/userTokens.js';
 import { continueSession } from '../../oauth/sessions.js';
+import { routeConfig } from '../../audit/requestAudit.js';
 
 interface LoginBody {
   username: string;
@@ -58,14 +59,22 @@ export function mlServerLoginRoutes(app: FastifyInstance, services: Services): v
     };
   }
 
-  app.post<{ Body: LoginBody }>('/login', { schema: loginSchema }, async (request) => {
+  const config = routeConfig({ audit: 'signIn' });
+
+  app.post<{ Body: LoginBody }>('/login', { schema: loginSchema, config }, async (request) => {
     const tenant = services.tenants.defaultTenant();
-    const user = await services.signIn.signIn({ tenantId: tenant.id, username: request.body.username, password: request.body.password, address: request.ip });
+    request.audit.tenantId = tenant.id;
+    request.audit.operation = 'mlserver/login';
+    const user = await services.signIn.signIn({ tenantId: tenant.id, username: request.body.username, password: request.body.password, address: request.ip, audit: request.audit });
     return tokenPair(user);
   });
 
-  app.post<{ Body: { refreshToken: string } }>('/login/refreshToken', { schema: refreshSchema }, async (request) => {
+  app.post<{ Body: { refreshToken: string } }>('/login/refreshToken', { schema: refreshSchema, config }, async (request) => {
+    request.audit.tenantId = services.tenants.defaultTenant().id;
+    request.audit.operation = 'mlserver/refreshToken';
     const { previous, user } = await continueSession(services, request.body.refreshToken, ML_SERVER_CLIENT_ID);
+    request.audit.actorId = user.id;
+    request.audit.actorName = user.username;
     return tokenPair(user, previous);
   });
 

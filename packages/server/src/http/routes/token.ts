@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
+import { routeConfig } from '../../audit/requestAudit.js';
 import { TesseraError } from '../../errors.js';
 import { handleTokenRequest } from '../../oauth/token.js';
 import { authenticateClient } from '../../oauth/clientAuth.js';
@@ -33,7 +34,7 @@ function tokenParam(params: Map<string, string>): string {
 }
 
 export function tokenRoutes(app: FastifyInstance, services: Services): void {
-  const options = { config: { errorStyle: 'oauth' as const } };
+  const options = { config: routeConfig({ errorStyle: 'oauth', audit: 'signIn' }) };
   const context = (request: FormRequest) => ({
     services,
     tenant: services.tenants.resolve(request.params.tenant),
@@ -42,7 +43,13 @@ export function tokenRoutes(app: FastifyInstance, services: Services): void {
     authorization: request.headers.authorization,
   });
 
-  const token = (version: 'v1' | 'v2') => async (request: FormRequest) => handleTokenRequest({ ...context(request), address: request.ip, version });
+  const token = (version: 'v1' | 'v2') => async (request: FormRequest) => {
+    const ctx = context(request);
+    request.audit.tenantId = ctx.tenant.id;
+    const grantType = ctx.params.get('grant_type') ?? '';
+    request.audit.operation = /^[a-z_:.-]{1,64}$/i.test(grantType) ? `${version}/${grantType}` : `${version}/unknown grant`;
+    return handleTokenRequest({ ...ctx, address: request.ip, version, audit: request.audit });
+  };
   app.post<{ Params: TenantParams }>('/:tenant/oauth2/v2.0/token', options, token('v2'));
   app.post<{ Params: TenantParams }>('/:tenant/oauth2/token', options, token('v1'));
 

@@ -29,6 +29,8 @@ export const clientCredentialsGrant: Grant = {
     }
     const { sp } = client;
     const { services } = ctx;
+    ctx.audit.actorId = sp.id;
+    ctx.audit.actorName = sp.app_id;
     const cacheKey = `${sp.id}|${client.keyId}|${scope.resource}`;
     let token = services.config.appTokenReuse ? services.appTokens.get(cacheKey) : undefined;
     if (!token) {
@@ -39,6 +41,9 @@ export const clientCredentialsGrant: Grant = {
         lifetimeSec: services.config.accessTokenLifetimeSec,
       });
       services.appTokens.set(cacheKey, token);
+    } else {
+      // The principal already holds this token: nothing new to record, and the hot path writes nothing.
+      ctx.audit.skip = true;
     }
     if (ctx.version === 'v1') {
       return {

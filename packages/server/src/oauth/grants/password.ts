@@ -12,7 +12,7 @@ export const passwordGrant: Grant = {
     const scope = askedScope(ctx);
     const username = required(ctx, 'username', 320);
     const password = required(ctx, 'password', 1024);
-    const user = await ctx.services.signIn.signIn({ tenantId: ctx.tenant.id, username, password, address: ctx.address });
+    const user = await ctx.services.signIn.signIn({ tenantId: ctx.tenant.id, username, password, address: ctx.address, audit: ctx.audit });
     return issueUserTokens(ctx.services, {
       tenant: ctx.tenant,
       tenantAsWritten: ctx.tenantAsWritten,

@@ -17,6 +17,8 @@ export const refreshTokenGrant: Grant = {
     // a typo in the scope must not cost the caller their session.
     const explicitScope = ctx.params.has('scope') || ctx.params.has('resource') ? askedScope(ctx) : undefined;
     const { previous, user } = await continueSession(services, token, client.clientId, ctx.tenant.id);
+    ctx.audit.actorId = user.id;
+    ctx.audit.actorName = user.username;
     // With no scope, the new tokens are for what the chain last asked.
     const scope = explicitScope ?? askedScope(ctx, previous.scope);
     return issueUserTokens(services, {

@@ -2,6 +2,7 @@
 import type { Services } from '../../services.js';
 import type { Tenant } from '../tenants.js';
 import type { TokenResponse } from '../userTokens.js';
+import type { AuditInfo } from '../../audit/requestAudit.js';
 
 export interface GrantContext {
   services: Services;
@@ -15,6 +16,8 @@ export interface GrantContext {
   version: 'v1' | 'v2';
   /** The Authorization header, for HTTP Basic client authentication. */
   authorization: string | undefined;
+  /** The request's audit record, which the grant tells who signed in. */
+  audit: AuditInfo;
 }
 
 export interface Grant {
