@@ -99,6 +99,12 @@ export function parseSegments(segments: string[]): ResourcePath {
       i++;
       if (n - i < 2) throw new TesseraError('RouteNotFound', 'A path ending in /providers or /providers/{namespace} names no resource type.');
       const namespace = keyword(segments[i++]!);
+      // Subscriptions and resource groups exist only at the top of an ID. A nested
+      // `/providers/Microsoft.Resources/subscriptions/…` chain would let a path inside one
+      // group (where the caller holds a role) name another group to the handler.
+      if (namespace.toLowerCase() === 'microsoft.resources') {
+        throw new TesseraError('InvalidParameter', 'Microsoft.Resources types (subscriptions, resource groups) appear only at the start of a resource ID.');
+      }
       const first = keyword(segments[i++]!);
       key = `providers/${namespace}/${first}`;
       type = `${namespace}/${first}`;
@@ -109,6 +115,10 @@ export function parseSegments(segments: string[]): ResourcePath {
       type = `${levels[levels.length - 1]!.type}/${child}`;
     } else {
       throw new TesseraError('RouteNotFound', `No endpoint answers at that path: ${shown(segments[i]!)} cannot follow ${levels.length === 0 ? 'the root' : `'${levels[levels.length - 1]!.key}'`}.`);
+    }
+    // A type cannot contain itself: handlers find a level by its type, so each type names one level.
+    if (levels.some((l) => l.type.toLowerCase() === type.toLowerCase())) {
+      throw new TesseraError('InvalidParameter', `A resource ID may hold one level of type '${type}', not several.`);
     }
     if (i === n) return { levels, tail: { key, type } };
     levels.push({ key, type, name: resourceName(segments[i++]!) });
