@@ -2,7 +2,7 @@
  * A role definition made ready for decisions: its patterns compiled once, and each
  * action's answer remembered, since a server asks about a small fixed set of actions.
  */
-import { compileAction } from './match.js';
+import { actionMatches, compileAction } from './match.js';
 import type { RoleDefinition } from './roles.js';
 
 /** Whether a question is about a control-plane action or a data action. */
@@ -12,8 +12,8 @@ export type ActionKind = 'action' | 'dataAction';
 export type RoleVerdict = { granted: true } | { granted: false; reason: string };
 
 interface CompiledPermission {
-  allow: { pattern: string; re: RegExp }[];
-  deny: { pattern: string; re: RegExp }[];
+  allow: string[];
+  deny: string[];
 }
 
 const MEMO_LIMIT = 4096;
@@ -25,7 +25,8 @@ export class CompiledRole {
   private readonly memo = new Map<string, boolean>();
 
   constructor(readonly definition: RoleDefinition) {
-    const compile = (patterns: string[]) => patterns.map((pattern) => ({ pattern, re: compileAction(pattern) }));
+    // Compiled now (and cached by match.ts), so the first decision pays nothing extra.
+    const compile = (patterns: string[]) => patterns.map((pattern) => (compileAction(pattern), pattern));
     this.actions = definition.permissions.map((p) => ({ allow: compile(p.actions), deny: compile(p.notActions) }));
     this.dataActions = definition.permissions.map((p) => ({ allow: compile(p.dataActions), deny: compile(p.notDataActions) }));
   }
@@ -52,10 +53,10 @@ export class CompiledRole {
     const field = kind === 'action' ? 'NotActions' : 'NotDataActions';
     let excludedBy: string | undefined;
     for (const block of blocks) {
-      if (!block.allow.some((a) => a.re.test(action))) continue;
-      const deny = block.deny.find((n) => n.re.test(action));
+      if (!block.allow.some((a) => actionMatches(a, action))) continue;
+      const deny = block.deny.find((n) => actionMatches(n, action));
       if (!deny) return { granted: true };
-      excludedBy ??= deny.pattern;
+      excludedBy ??= deny;
     }
     if (excludedBy !== undefined) return { granted: false, reason: `${field} '${excludedBy}' excludes it` };
     return { granted: false, reason: kind === 'action' ? 'role does not grant the action' : 'role does not grant the data action' };

@@ -9,24 +9,64 @@
  * Data Scientist's NotActions `…/computes/*\/write` is what stops it creating compute.
  */
 
-const patterns = new Map<string, RegExp>();
+/** A pattern, compiled: literal characters, `*` (any run), and `/*` before a `/` (no segment, or `/` and any run). */
+type Token = { kind: 'char'; c: string } | { kind: 'star' } | { kind: 'segment' };
+
+const compiled = new Map<string, Token[]>();
 
 /** Compiles an action pattern once; the result is cached (patterns come from a small set of roles). */
-export function compileAction(pattern: string): RegExp {
-  let re = patterns.get(pattern);
-  if (!re) {
-    const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-    const body = escaped.replace(/\/\*(?=\/)/g, '(?:/\u0000)?').replace(/\*/g, '.*').replace(/\u0000/g, '.*');
-    re = new RegExp(`^${body}$`, 'i');
-    if (patterns.size > 10_000) patterns.clear();
-    patterns.set(pattern, re);
+export function compileAction(pattern: string): Token[] {
+  let tokens = compiled.get(pattern);
+  if (!tokens) {
+    tokens = [];
+    const p = pattern.toLowerCase();
+    for (let i = 0; i < p.length; i++) {
+      if (p[i] === '/' && p[i + 1] === '*' && p[i + 2] === '/') {
+        tokens.push({ kind: 'segment' });
+        i++; // the '*'; the following '/' stays a literal
+      } else if (p[i] === '*') {
+        if (tokens[tokens.length - 1]?.kind !== 'star') tokens.push({ kind: 'star' });
+      } else tokens.push({ kind: 'char', c: p[i]! });
+    }
+    if (compiled.size > 10_000) compiled.clear();
+    compiled.set(pattern, tokens);
   }
-  return re;
+  return tokens;
 }
 
-/** Whether `action` is matched by `pattern`. */
+/**
+ * Whether `action` is matched by `pattern`. A dynamic program over (pattern token, action
+ * position): time is the product of the two lengths whatever the pattern, so no role a
+ * user writes can make matching slow (a backtracking regex over `*****…` could take seconds).
+ */
 export function actionMatches(pattern: string, action: string): boolean {
-  return compileAction(pattern).test(action);
+  const tokens = compileAction(pattern);
+  const a = action.toLowerCase();
+  const n = a.length;
+  // can[j]: the tokens so far match the first j characters of the action.
+  let can = new Array<boolean>(n + 1).fill(false);
+  can[0] = true;
+  for (const token of tokens) {
+    const next = new Array<boolean>(n + 1).fill(false);
+    if (token.kind === 'char') {
+      for (let j = 0; j < n; j++) if (can[j] && a[j] === token.c) next[j + 1] = true;
+    } else if (token.kind === 'star') {
+      let any = false;
+      for (let j = 0; j <= n; j++) {
+        any ||= can[j]!;
+        next[j] = any;
+      }
+    } else {
+      // Nothing, or '/' followed by any run (the next token is the literal '/').
+      let afterSlash = false;
+      for (let j = 0; j <= n; j++) {
+        next[j] = can[j]! || afterSlash;
+        if (can[j] && a[j] === '/') afterSlash = true;
+      }
+    }
+    can = next;
+  }
+  return can[n]!;
 }
 
 /** `*`, or `Provider/type/…/verb` with `*` wildcards (segments begin and end with a letter, digit or `*`): what a role's Actions may hold. */
