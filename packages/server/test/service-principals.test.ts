@@ -114,6 +114,18 @@ for (const kind of STORE_KINDS) {
       const replay = await clientCredentials(form, undefined, tenantId);
       assert.equal(replay.status, 401);
       assert.equal(replay.body.error, 'invalid_client');
+      // Past its exp but inside the allowed skew, the same assertion is still refused.
+      const shortLived = await new SignJWT({ jti: crypto.randomUUID() })
+        .setProtectedHeader({ alg: 'PS256', 'x5t#S256': cert.thumbprintSha256 })
+        .setIssuer(sp.appId)
+        .setSubject(sp.appId)
+        .setAudience(tokenUrl(tenantId))
+        .setExpirationTime(Math.floor(Date.now() / 1000) + 1)
+        .sign(crypto.createPrivateKey(cert.keyPem));
+      const shortForm = { ...form, client_assertion: shortLived };
+      assert.equal((await clientCredentials(shortForm, undefined, tenantId)).status, 200);
+      await new Promise((r) => setTimeout(r, 2100));
+      assert.equal((await clientCredentials(shortForm, undefined, tenantId)).status, 401, 'replay within the skew after exp is refused');
     });
 
     it('an assertion signed by an unregistered key, for another audience, or with a jku header is refused', async () => {
@@ -234,6 +246,12 @@ for (const kind of STORE_KINDS) {
         ['a huge secret', () => clientCredentials({ client_id: sp.appId, client_secret: 'x'.repeat(5000) }), 401, 'invalid_client'],
         ['a garbage assertion', () => clientCredentials({ client_id: sp.appId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: 'a.b.c' }), 401, 'invalid_client'],
         ['a wrong assertion type', () => clientCredentials({ client_id: sp.appId, client_assertion_type: 'saml', client_assertion: 'a.b.c' }), 400, 'invalid_request'],
+        ["another tenant's confidential client sending no credential (answered as an unknown client)", async () => {
+          const other = crypto.randomUUID();
+          await server.running.services.store.db.insertInto('tenants').values({ id: other, domain: `t${other.slice(0, 8)}.example`, display_name: 'Other', created_at: Date.now() }).execute();
+          await server.running.services.tenants.load();
+          return postForm<OAuthBody>(`${server.url}/${other}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: sp.appId, scope: 'api://tessera/management/.default' });
+        }, 400, 'unauthorized_client'],
       ];
       for (const [name, make, status, error] of cases) {
         it(`${name} → ${status} ${error}`, async () => {
@@ -304,6 +322,24 @@ for (const kind of STORE_KINDS) {
         const refused = await call<{ error: { message: string } }>(`${server.url}/v1.0/users`, { token, body: { userName: 'x', passwordProfile: { password: 'Quite-Long-Password-9' } } });
         assert.equal(refused.status, 403);
         assert.match(refused.body.error.message, new RegExp(`^The client '${sp.appId}' with object id '${sp.id}'`), 'refusals name a service principal by its application id');
+      });
+
+      it("a service principal holding the last Owner assignment at '/' cannot be deleted", async () => {
+        const sp = await createServicePrincipal(server, admin, 'last-owner');
+        const root = `${server.url}/providers/Microsoft.Authorization/roleAssignments`;
+        const mine = await call(`${root}/${crypto.randomUUID()}?api-version=2022-04-01`, { method: 'PUT', token: admin, body: { properties: { roleDefinitionId: 'Owner', principalId: sp.id } } });
+        assert.equal(mine.status, 201, JSON.stringify(mine.body));
+        const spToken = (await clientCredentials({ client_id: sp.appId, client_secret: sp.secret })).body.access_token!;
+        const list = await call<{ value: { name: string; properties: { principalId: string; scope: string; roleDefinitionId: string } }[] }>(`${root}?api-version=2022-04-01&$filter=atScope()`, { token: admin });
+        const adminId = (await call<{ objectId: string }>(`${server.url}/me`, { token: admin })).body.objectId;
+        const adminsOwner = list.body.value.find((a) => a.properties.principalId === adminId && /8e3af657/.test(a.properties.roleDefinitionId))!;
+        assert.equal((await call(`${root}/${adminsOwner.name}?api-version=2022-04-01`, { method: 'DELETE', token: spToken })).status, 200, 'the principal removes the admin as Owner');
+        const refused = await call(`${server.url}/v1.0/servicePrincipals/${sp.id}`, { method: 'DELETE', token: spToken });
+        assert.equal(refused.status, 409, JSON.stringify(refused.body));
+        // Put things back for the tests that follow.
+        assert.equal((await call(`${root}/${crypto.randomUUID()}?api-version=2022-04-01`, { method: 'PUT', token: spToken, body: { properties: { roleDefinitionId: 'Owner', principalId: adminId } } })).status, 201);
+        admin = (await login(server)).access_token;
+        assert.equal((await call(`${server.url}/v1.0/servicePrincipals/${sp.id}`, { method: 'DELETE', token: admin })).status, 204, 'with another Owner it may go');
       });
 
       it('only a principal with directory write may create principals or add credentials', async () => {

@@ -23,6 +23,8 @@ const MISSING: PrincipalState = { exists: false, enabled: false, kind: 'user', d
 
 export class PrincipalCache {
   private readonly entries = new Map<string, { at: number; state: PrincipalState }>();
+  /** Bumped by every invalidation: a lookup that raced one is not cached. */
+  private generation = 0;
 
   constructor(
     private readonly store: Store,
@@ -33,9 +35,12 @@ export class PrincipalCache {
     const now = this.clock.now();
     const hit = this.entries.get(objectId);
     if (hit && now - hit.at < TTL_MS) return hit.state;
+    const generation = this.generation;
     const state = await this.load(objectId);
-    if (this.entries.size > 50_000) this.entries.clear();
-    this.entries.set(objectId, { at: now, state });
+    if (generation === this.generation) {
+      if (this.entries.size > 50_000) this.entries.clear();
+      this.entries.set(objectId, { at: now, state });
+    }
     return state;
   }
 
@@ -48,6 +53,7 @@ export class PrincipalCache {
   }
 
   invalidate(objectId: string): void {
+    this.generation++;
     this.entries.delete(objectId);
   }
 }

@@ -15,6 +15,7 @@ import { SecretPrefix, generateSecret, hashSecret, looksLikeSecret } from '../cr
 import { checkDisplayName, hasControlChars, isGuid } from './validate.js';
 import { parseCertificate } from './certificates.js';
 import type { PrincipalCache } from './principalCache.js';
+import { OWNER_ROLE_ID } from '../access/roles.js';
 
 export type ServicePrincipalRow = Selectable<ServicePrincipalsTable>;
 export type CredentialRow = Selectable<SpCredentialsTable>;
@@ -70,6 +71,8 @@ export type PrincipalChanged = (principalId: string) => void;
 export class ServicePrincipals {
   /** The client-credentials hot path: secret hash → principal, for one second. */
   private readonly secrets = new Map<string, { at: number; found: { sp: ServicePrincipalRow; keyId: string; endAt: number } | undefined }>();
+  /** Bumped whenever credentials change here: a lookup that raced a change is not cached. */
+  private generation = 0;
 
   constructor(
     private readonly store: Store,
@@ -80,6 +83,7 @@ export class ServicePrincipals {
 
   /** Forgets what was cached about a principal here. */
   private touched(principalId: string): void {
+    this.generation++;
     this.secrets.clear();
     this.principals.invalidate(principalId);
     this.changed(principalId);
@@ -163,6 +167,17 @@ export class ServicePrincipals {
 
   async delete(tenantId: string, idOrName: string): Promise<void> {
     const row = await this.get(tenantId, idOrName);
+    // As for removing an assignment: nobody may be left unable to manage roles.
+    const rootOwners = await this.store.db
+      .selectFrom('role_assignments')
+      .select(['principal_id'])
+      .where('tenant_id', '=', tenantId)
+      .where('role_definition_id', '=', OWNER_ROLE_ID)
+      .where('scope', '=', '/')
+      .execute();
+    if (rootOwners.some((o) => o.principal_id === row.id) && rootOwners.every((o) => o.principal_id === row.id)) {
+      throw new TesseraError('Conflict', "This service principal holds the last Owner assignment at '/': assign Owner at '/' to someone else first.");
+    }
     await this.store.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('sp_credentials').where('sp_id', '=', row.id).execute();
       await trx.deleteFrom('group_members').where('member_id', '=', row.id).execute();
@@ -272,6 +287,7 @@ export class ServicePrincipals {
     const hit = this.secrets.get(hash);
     let found = hit && now - hit.at < SECRET_CACHE_MS ? hit.found : undefined;
     if (!hit || now - hit.at >= SECRET_CACHE_MS) {
+      const generation = this.generation;
       const row = await this.store.db
         .selectFrom('sp_credentials')
         .innerJoin('service_principals', 'service_principals.id', 'sp_credentials.sp_id')
@@ -284,8 +300,10 @@ export class ServicePrincipals {
         const { key_id: keyId, end_at: endAt, ...sp } = row;
         found = { sp, keyId, endAt };
       } else found = undefined;
-      if (this.secrets.size > 10_000) this.secrets.clear();
-      this.secrets.set(hash, { at: now, found });
+      if (generation === this.generation) {
+        if (this.secrets.size > 10_000) this.secrets.clear();
+        this.secrets.set(hash, { at: now, found });
+      }
     }
     if (!found || found.endAt <= now) return undefined;
     return { sp: found.sp, keyId: found.keyId };

@@ -37,6 +37,8 @@ const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_ALGS = ['RS256', 'PS256', 'ES256'];
 /** Assertions may live at most this long, and are remembered this long against replay. */
 const MAX_ASSERTION_LIFE_SEC = 3600;
+/** Clock skew allowed on an assertion's exp and nbf; its jti is remembered this much past exp too. */
+const ASSERTION_SKEW_SEC = 60;
 
 export function invalidClient(): TesseraError {
   return new TesseraError('InvalidClient', 'Invalid client credentials: the client is unknown, or its secret or assertion is wrong or expired.', { aadCodes: [7000215] });
@@ -107,7 +109,7 @@ async function verifyAssertion(req: ClientAuthRequest, assertion: string, claime
         algorithms: ASSERTION_ALGS,
         issuer: clientId,
         subject: clientId,
-        clockTolerance: 60,
+        clockTolerance: ASSERTION_SKEW_SEC,
         currentDate: new Date(now),
         requiredClaims: ['exp', 'jti', 'aud'],
       });
@@ -115,7 +117,8 @@ async function verifyAssertion(req: ClientAuthRequest, assertion: string, claime
       if (!auds.some((a) => acceptedAudiences(req).includes(a))) throw invalidClient();
       const nowSec = Math.floor(now / 1000);
       if (payload.exp! - nowSec > MAX_ASSERTION_LIFE_SEC) throw invalidClient();
-      if (!rememberAssertion(`${clientId}:${String(payload.jti)}`, payload.exp!, nowSec)) throw invalidClient();
+      // Remembered until the assertion is no longer accepted at all (exp plus the allowed skew).
+      if (!rememberAssertion(`${clientId}:${String(payload.jti)}`, payload.exp! + ASSERTION_SKEW_SEC, nowSec)) throw invalidClient();
       return enabled({ type: 'confidential', clientId: sp.app_id, sp, method: 'private_key_jwt', keyId: credential.key_id });
     } catch (err) {
       if (err instanceof TesseraError && err.code !== 'InvalidClient') throw err;
@@ -161,8 +164,9 @@ export async function authenticateClient(req: ClientAuthRequest): Promise<Client
   if (clientId === undefined || clientId === '') throw new TesseraError('InvalidParameter', "The request body must contain the parameter 'client_id'.", { aadCodes: [900144] });
   const client = findPublicClient(clientId);
   if (client) return { type: 'public', clientId: client.clientId };
-  // A confidential client that sent no credential: say what is missing, as Entra does.
-  if (await services.servicePrincipals.byAppId(clientId)) {
+  // A confidential client of this tenant that sent no credential: say what is missing, as Entra does.
+  const confidential = await services.servicePrincipals.byAppId(clientId);
+  if (confidential && confidential.tenant_id === req.tenant.id) {
     throw new TesseraError('InvalidClient', "The request body must contain 'client_secret' or 'client_assertion'.", { aadCodes: [7000218] });
   }
   throw new TesseraError('UnauthorizedClient', 'The application with that client_id was not found in the tenant, or may not use this grant.', { aadCodes: [700016] });

@@ -100,11 +100,15 @@ export function checkFreeForm(value: unknown, field: string, maxBytes = 32 * 102
   return value as Record<string, unknown>;
 }
 
-function freeFormProblem(value: unknown): string | undefined {
+/** Deeper values are refused (the body parser already stops at 32; this guards other callers). */
+const MAX_FREE_FORM_DEPTH = 32;
+
+function freeFormProblem(value: unknown, depth = 0): string | undefined {
+  if (depth > MAX_FREE_FORM_DEPTH) return `it is nested more than ${MAX_FREE_FORM_DEPTH} levels deep`;
   if (typeof value === 'string') return CONTROL_IN_TEXT.test(value) ? 'a value holds a control character' : undefined;
   if (Array.isArray(value)) {
     for (const item of value) {
-      const problem = freeFormProblem(item);
+      const problem = freeFormProblem(item, depth + 1);
       if (problem) return problem;
     }
     return undefined;
@@ -112,7 +116,7 @@ function freeFormProblem(value: unknown): string | undefined {
   if (value !== null && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) {
       if (key.length > 256 || CONTROL.test(key)) return 'a field name is longer than 256 characters or holds a control character';
-      const problem = freeFormProblem(item);
+      const problem = freeFormProblem(item, depth + 1);
       if (problem) return problem;
     }
   }
