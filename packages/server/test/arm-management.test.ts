@@ -152,6 +152,28 @@ for (const kind of STORE_KINDS) {
       assert.equal((await call(p.url(p.rg('doomed')), { method: 'DELETE', token: admin })).status, 404);
     });
 
+    it('a group named with a letter outside the BMP: its assignments below it are listed, and go with it when it is deleted', async () => {
+      // '𝒜' is one code point but two UTF-16 units: scopes below the group must still match it.
+      const name = '𝒜-doomed';
+      const group = p.rg(encodeURIComponent(name));
+      const inside = p.ws(encodeURIComponent(name), 'inside');
+      assert.equal((await call(p.url(group), { method: 'PUT', token: admin, body: { location: 'westeurope' } })).status, 201);
+      assert.equal((await call(p.url(inside), { method: 'PUT', token: admin, body: {} })).status, 201);
+      const user = await newUser(server, admin, 'script-a-reader');
+      await assignRole(server, admin, group, user.id, 'Reader');
+      const below = await assignRole(server, admin, inside, user.id, 'Contributor');
+      const atGroup = await call<{ value: { name: string }[] }>(p.url(`${group}/providers/Microsoft.Authorization/roleAssignments`, 'api-version=2022-04-01'), { token: admin });
+      assert.ok(atGroup.body.value.some((a) => a.name === below), 'the list at the group shows the assignment below it');
+      assert.equal((await call(p.url(group), { method: 'DELETE', token: admin })).status, 200);
+      const left = await call<{ value: unknown[] }>(p.url(`/providers/Microsoft.Authorization/roleAssignments`, `api-version=2022-04-01&$filter=principalId eq '${user.id}'`), { token: admin });
+      assert.deepEqual(left.body.value, [], 'the assignments at and below the group went with it');
+      // Recreated under the same name, the group and its workspace do not bring the old grants back.
+      assert.equal((await call(p.url(group), { method: 'PUT', token: admin, body: { location: 'westeurope' } })).status, 201);
+      assert.equal((await call(p.url(inside), { method: 'PUT', token: admin, body: {} })).status, 201);
+      assert.equal((await call(p.url(inside), { token: user.token })).status, 403);
+      assert.equal((await call(p.url(inside), { method: 'PATCH', token: user.token, body: { tags: { x: 'y' } } })).status, 403);
+    });
+
     it('any api-version value is accepted, and none at all', async () => {
       for (const v of ['2023-10-01', '1999-01-01-preview', 'banana']) {
         assert.equal((await call(`${server.url}${p.rg('Team-A')}?api-version=${v}`, { token: admin })).status, 200, v);

@@ -56,6 +56,32 @@ for (const kind of STORE_KINDS) {
       assertDenied(await get(p.sub, nobody.token), 'Microsoft.Resources/subscriptions/read', p.sub);
     });
 
+    it('a user with no role cannot tell an existing parent from a missing one by listing under it: 403 for both', async () => {
+      const prober = await newUser(server, admin, 'prober');
+      const workspacesIn = (group: string) => get(`${p.rg(group)}/providers/Microsoft.MachineLearningServices/workspaces`, prober.token);
+      const present = await workspacesIn('rbac');
+      const absent = await workspacesIn('no-such-group');
+      assert.equal(present.status, absent.status);
+      assertDenied(present, 'Microsoft.MachineLearningServices/workspaces/read', p.rg('rbac'));
+      assertDenied(absent, 'Microsoft.MachineLearningServices/workspaces/read', p.rg('no-such-group'));
+      const missingSub = '/subscriptions/00000000-0000-0000-0000-00000000abcd';
+      const groupsIn = (sub: string) => get(`${sub}/resourcegroups`, prober.token);
+      const realGroups = await groupsIn(p.sub);
+      const ghostGroups = await groupsIn(missingSub);
+      assert.equal(realGroups.status, ghostGroups.status);
+      assertDenied(realGroups, 'Microsoft.Resources/subscriptions/resourceGroups/read', p.sub);
+      assertDenied(ghostGroups, 'Microsoft.Resources/subscriptions/resourceGroups/read', missingSub);
+      const workspacesInSub = (sub: string) => get(`${sub}/providers/Microsoft.MachineLearningServices/workspaces`, prober.token);
+      assert.equal((await workspacesInSub(p.sub)).status, 403);
+      assert.equal((await workspacesInSub(missingSub)).status, 403);
+      // A role inside the parent is enough to list it (and so to learn it exists).
+      await assignRole(server, admin, p.ws('rbac', 'ws2'), prober.id, 'Reader');
+      const listed = await call<{ value: { name: string }[] }>(p.url(`${p.rg('rbac')}/providers/Microsoft.MachineLearningServices/workspaces`), { token: prober.token });
+      assert.equal(listed.status, 200);
+      assert.deepEqual(listed.body.value.map((w) => w.name), ['ws2']);
+      assertDenied(await workspacesIn('no-such-group'), 'Microsoft.MachineLearningServices/workspaces/read', p.rg('no-such-group'));
+    });
+
     it('concurrent PUTs of the same assignment under different ids: one is created, the rest are 409', async () => {
       const user = await newUser(server, admin, 'racer');
       const body = { properties: { roleDefinitionId: 'acdd72a7-3385-48ef-bd42-f606fba81ae7', principalId: user.id } };

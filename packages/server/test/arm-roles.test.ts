@@ -189,6 +189,50 @@ for (const kind of STORE_KINDS) {
         assert.equal(wider.status, 403);
         assert.match(errorOf(wider.body).message, /roleDefinitions\/write' over scope '\/subscriptions\/[0-9a-f-]+'/);
       });
+
+      it('changing an existing role needs roleDefinitions/write at each of its current AssignableScopes, not only the new ones', async () => {
+        const id = crypto.randomUUID();
+        const original = { Name: 'Subscription Model Reader', Actions: ['Microsoft.MachineLearningServices/workspaces/models/read'], AssignableScopes: [p.sub] };
+        assert.equal((await call(p.url(defUrl(p.sub, id)), { method: 'PUT', token: admin, body: original })).status, 201);
+        const holder = await newUser(server, admin, 'modelholder');
+        await assignRole(server, admin, p.rg('roles'), holder.id, id);
+        const groupOwner = await newUser(server, admin, 'groupowner');
+        await assignRole(server, admin, p.rg('roles'), groupOwner.id, 'Owner');
+        // The group's Owner may write roles at the group, and the role's assignments all lie there:
+        // still, the role is the subscription's, and rewriting it would change it for everyone holding it.
+        const rewrite = await call(p.url(defUrl(p.rg('roles'), id)), {
+          method: 'PUT',
+          token: groupOwner.token,
+          body: { Name: 'Subscription Model Reader', Actions: ['*'], AssignableScopes: [p.rg('roles')] },
+        });
+        assert.equal(rewrite.status, 403, JSON.stringify(rewrite.body));
+        assert.match(errorOf(rewrite.body).message, /roleDefinitions\/write' over scope '\/subscriptions\/[0-9a-f-]+'/);
+        const after = await call<RoleDefinitionBody>(p.url(defUrl(p.sub, id)), { token: admin });
+        assert.deepEqual(after.body.properties.permissions[0]!.actions, original.Actions, 'the role is unchanged');
+        assert.deepEqual(after.body.properties.assignableScopes, [p.sub]);
+        assert.equal((await call(p.url(p.ws('roles', 'alpha')), { method: 'PUT', token: holder.token, body: {} })).status, 403, 'and grants no more than before');
+        // A role that lives within the group is the group Owner's to change.
+        const ownId = crypto.randomUUID();
+        const own = (actions: string[]) => ({ Name: 'Roles group helper', Actions: actions, AssignableScopes: [p.rg('roles')] });
+        assert.equal((await call(p.url(defUrl(p.rg('roles'), ownId)), { method: 'PUT', token: groupOwner.token, body: own(['*/read']) })).status, 201);
+        assert.equal((await call(p.url(defUrl(p.rg('roles'), ownId)), { method: 'PUT', token: groupOwner.token, body: own(['Microsoft.MachineLearningServices/workspaces/read']) })).status, 200);
+      });
+
+      it('deleting a role needs roleDefinitions/delete at each of its AssignableScopes, not only the URL scope', async () => {
+        const id = crypto.randomUUID();
+        assert.equal((await call(p.url(defUrl(p.sub, id)), { method: 'PUT', token: admin, body: { Name: 'Unassigned Subscription Role', Actions: ['*/read'], AssignableScopes: [p.sub] } })).status, 201);
+        const groupOwner = await newUser(server, admin, 'groupdeleter');
+        await assignRole(server, admin, p.rg('roles'), groupOwner.id, 'Owner');
+        const refused = await call(p.url(defUrl(p.rg('roles'), id)), { method: 'DELETE', token: groupOwner.token });
+        assert.equal(refused.status, 403, JSON.stringify(refused.body));
+        assert.match(errorOf(refused.body).message, /roleDefinitions\/delete' over scope '\/subscriptions\/[0-9a-f-]+'/);
+        assert.equal((await call(p.url(defUrl(p.sub, id)), { token: admin })).status, 200, 'the role is still there');
+        const ownId = crypto.randomUUID();
+        const scratch = { Name: 'Roles group scratch', Actions: ['*/read'], AssignableScopes: [p.ws('roles', 'beta')] };
+        assert.equal((await call(p.url(defUrl(p.rg('roles'), ownId)), { method: 'PUT', token: groupOwner.token, body: scratch })).status, 201);
+        assert.equal((await call(p.url(defUrl(p.rg('roles'), ownId)), { method: 'DELETE', token: groupOwner.token })).status, 200, 'a role within the group is the group Owner\'s to delete');
+        assert.equal((await call(p.url(defUrl(p.sub, id)), { method: 'DELETE', token: admin })).status, 200);
+      });
     });
 
     describe('role assignments', () => {
@@ -266,6 +310,39 @@ for (const kind of STORE_KINDS) {
         const res = await call(p.url(asgUrl('/', root.name)), { method: 'DELETE', token: admin });
         assert.equal(res.status, 409);
       });
+
+      it("concurrent deletes of the last two Owners at '/' cannot both succeed: one Owner stays", async () => {
+        const { access } = server.services;
+        const rootOwners = async () => (await access.assignments.list(server.tenantId, { scope: '/', atScope: true })).filter((a) => a.role_definition_id === OWNER && a.scope === '/');
+        const makeOwner = (principalId: string) => access.assign({ tenantId: server.tenantId, principalId, principalType: 'User', roleDefinitionId: OWNER, scope: '/', createdBy: null });
+        const [adminOwner] = await rootOwners();
+        assert.ok(adminOwner);
+        const adminId = adminOwner.principal_id;
+        const second = await newUser(server, admin, 'secondowner');
+        const secondOwner = await assignRole(server, admin, '/', second.id, 'Owner');
+        assert.equal((await rootOwners()).length, 2);
+        // Over the API: each Owner removes its own assignment, at the same time.
+        const results = await Promise.all([
+          call(p.url(asgUrl('/', adminOwner.id)), { method: 'DELETE', token: admin }),
+          call(p.url(asgUrl('/', secondOwner)), { method: 'DELETE', token: second.token }),
+        ]);
+        assert.deepEqual(results.map((r) => r.status).sort(), [200, 409], JSON.stringify(results.map((r) => r.body)));
+        assert.equal((await rootOwners()).length, 1, 'one Owner at / is left');
+        // In-process, where the two deletes overlap at every step: the same, round after round.
+        for (let round = 0; round < 5; round++) {
+          const survivor = (await rootOwners())[0]!.principal_id;
+          await makeOwner(survivor === adminId ? second.id : adminId);
+          const pair = await rootOwners();
+          assert.equal(pair.length, 2);
+          const settled = await Promise.allSettled(pair.map((a) => access.assignments.delete(server.tenantId, a.id)));
+          assert.deepEqual(settled.map((r) => r.status).sort(), ['fulfilled', 'rejected'], `round ${round}`);
+          const refused = settled.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+          assert.match(String(refused.reason), /last Owner assignment at '\/'/);
+          assert.equal((await rootOwners()).length, 1, 'one Owner at / is left');
+        }
+        // Give the admin its Owner back, for the tests that follow.
+        if ((await rootOwners())[0]!.principal_id !== adminId) await makeOwner(adminId);
+      });
     });
 
     describe('checkAccess', () => {
@@ -291,7 +368,7 @@ for (const kind of STORE_KINDS) {
         const reasons = new Map(res.body.notApplied.map((n) => [n.roleName, n.reason]));
         assert.match(reasons.get('AzureML Data Scientist')!, /NotActions 'Microsoft.MachineLearningServices\/workspaces\/computes\/\*\/write' excludes it/);
         assert.match(reasons.get('Reader')!, /role does not grant the action/);
-        assert.match(reasons.get('Contributor')!, /assignment scope does not contain the target scope/);
+        assert.ok(!reasons.has('Contributor'), 'the assignment at the sibling workspace is not on the way to the target: left out');
         assert.equal(res.body.notApplied[0]!.roleName, 'AzureML Data Scientist', 'the closest miss comes first');
         const up = await checkAccess(admin, { principalId: user.id, action: 'Microsoft.Resources/subscriptions/resourceGroups/write', scope: p.rg('roles') });
         assert.match(new Map(up.body.notApplied.map((n) => [n.roleName, n.reason])).get('Contributor')!, /below the target scope/);
@@ -307,6 +384,40 @@ for (const kind of STORE_KINDS) {
         assert.equal(outside.status, 403);
         const nobody = await newUser(server, admin, 'nosy');
         assert.equal((await checkAccess(nobody.token, { principalId: nobody.id, action: 'Microsoft.MachineLearningServices/workspaces/read', scope: p.rg('roles') })).status, 403);
+      });
+
+      it('shows only assignments at, above or below the asked scope: none at a sibling resource group', async () => {
+        assert.equal((await call(p.url(p.rg('roles-elsewhere')), { method: 'PUT', token: admin, body: { location: 'westeurope' } })).status, 201);
+        const target = await newUser(server, admin, 'looked-at');
+        const here = await assignRole(server, admin, p.ws('roles', 'alpha'), target.id, 'Reader');
+        const elsewhere = await assignRole(server, admin, p.rg('roles-elsewhere'), target.id, 'Contributor');
+        const asker = await newUser(server, admin, 'alpha-reader');
+        await assignRole(server, admin, p.ws('roles', 'alpha'), asker.id, 'Reader');
+        const res = await checkAccess(asker.token, { principalId: target.id, action: 'Microsoft.MachineLearningServices/workspaces/write', scope: p.ws('roles', 'alpha') });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        assert.equal(res.body.allowed, false);
+        assert.deepEqual(res.body.notApplied.map((n) => n.assignmentId), [here], 'the Reader at the workspace is shown');
+        assert.ok(!JSON.stringify(res.body).includes(elsewhere), 'the assignment at the other group is not');
+        assert.ok(!JSON.stringify(res.body).toLowerCase().includes('roles-elsewhere'), 'nor is the other group named');
+        const aside = await checkAccess(asker.token, { principalId: target.id, action: 'Microsoft.Resources/subscriptions/resourceGroups/write', scope: p.rg('roles-elsewhere') });
+        assert.equal(aside.status, 403, 'asking at the other group needs roleAssignments/read there');
+      });
+
+      it("naming the principal searches the directory: it needs Tessera.Directory/users/read at '/'; an object id does not", async () => {
+        const target = await newUser(server, admin, 'named-one');
+        const asker = await newUser(server, admin, 'name-guesser');
+        await assignRole(server, admin, p.ws('roles', 'alpha'), asker.id, 'Reader');
+        const action = 'Microsoft.MachineLearningServices/workspaces/read';
+        for (const principalId of ['named-one', 'no-such-user', `named-one@${server.services.tenants.domainOf(server.tenantId)}`]) {
+          const res = await checkAccess(asker.token, { principalId, action, scope: p.ws('roles', 'alpha') });
+          assert.equal(res.status, 403, `${principalId}: ${JSON.stringify(res.body)}`);
+          assert.match(errorOf(res.body as unknown as Record<string, unknown>).message, /perform action 'Tessera.Directory\/users\/read' over scope '\/'/);
+        }
+        const byId = await checkAccess(asker.token, { principalId: target.id, action, scope: p.ws('roles', 'alpha') });
+        assert.equal(byId.status, 200, JSON.stringify(byId.body));
+        assert.equal(byId.body.principal.id, target.id);
+        const byName = await checkAccess(admin, { principalId: 'named-one', action, scope: p.ws('roles', 'alpha') });
+        assert.equal(byName.body.principal.id, target.id, 'whoever may read the directory may name the principal');
       });
 
       it('bad bodies are 400 naming the field; an unknown principal 404', async () => {

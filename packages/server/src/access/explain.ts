@@ -1,7 +1,8 @@
 /**
  * Why a principal may or may not perform an action at a scope: the assignments that
- * granted it, and the nearest ones that did not apply, each with its reason. Tessera's
- * own addition (`tessera role check`), built from the same rules as the decision.
+ * granted it, and the nearest ones at, above or below the scope that did not apply, each
+ * with its reason. Tessera's own addition (`tessera role check`), built from the same
+ * rules as the decision.
  */
 import { canonicalScope } from '../workspace/resourceIds.js';
 import type { ActionKind, CompiledRole } from './compiledRole.js';
@@ -28,16 +29,13 @@ export interface AccessExplanation {
   notApplied: NotApplied[];
 }
 
-/** Length of the common leading path of two normalized scopes, in segments. */
-function sharedDepth(a: string, b: string): number {
-  const x = a.split('/');
-  const y = b.split('/');
-  let n = 0;
-  while (n < x.length && n < y.length && x[n] === y[n]) n++;
-  return n;
-}
-
-/** Explains the decision over `rows` (the assignments reaching the principal) for `action` at the normalized `target`. */
+/**
+ * Explains the decision over `rows` (the assignments reaching the principal) for `action` at
+ * the normalized `target`. Only assignments on the target's own line are shown — at the
+ * target, above it, or below it — since the asker is entitled to see assignments there
+ * (roleAssignments/read at the target); one at a sibling scope elsewhere in the tenant is
+ * left out, so the answer never names scopes or roles the asker could not list.
+ */
 export function explainDecision(
   rows: readonly AssignmentRow[],
   roleOf: (id: string) => CompiledRole | undefined,
@@ -49,6 +47,8 @@ export function explainDecision(
   const decidedBy: AssignmentRef[] = [];
   const missed: { ref: NotApplied; rank: number }[] = [];
   for (const row of rows) {
+    const contains = scopeContains(row.scope, target);
+    if (!contains && !scopeContains(target, row.scope)) continue;
     const role = roleOf(row.role_definition_id);
     const ref: AssignmentRef = {
       assignmentId: row.id,
@@ -58,7 +58,6 @@ export function explainDecision(
       principalId: row.principal_id,
       principalType: row.principal_type,
     };
-    const contains = scopeContains(row.scope, target);
     const verdict = role ? role.verdict(action, kind) : { granted: false as const, reason: 'role definition no longer exists' };
     if (contains && verdict.granted) {
       decidedBy.push(ref);
@@ -71,11 +70,10 @@ export function explainDecision(
       // Same scope chain, wrong role: the closest misses; deeper scopes first.
       rank = 10_000 + row.scope.length;
     } else {
-      reason = scopeContains(target, row.scope)
-        ? 'assignment scope is below the target scope: roles reach down to child scopes, never up'
-        : 'assignment scope does not contain the target scope';
+      reason = 'assignment scope is below the target scope: roles reach down to child scopes, never up';
       if (!verdict.granted) reason += `; besides, ${verdict.reason}`;
-      rank = sharedDepth(row.scope, target) * 100 + (verdict.granted ? 50 : 0);
+      // Below the target: after the misses on the chain; those whose role would grant it first.
+      rank = verdict.granted ? 50 : 0;
     }
     missed.push({ ref: { ...ref, reason }, rank });
   }

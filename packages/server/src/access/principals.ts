@@ -38,16 +38,19 @@ export class PrincipalDirectory {
   /**
    * Finds a principal as `az role assignment --assignee` does: an object id, a user name or
    * userPrincipalName, a service principal's application id or name, or a group's name.
+   * Anything but an object id is a search of the directory: with `names` false (the asker
+   * may not read the directory) only an object id is looked up.
    */
-  async resolve(tenantId: string, idOrName: string, domain: string): Promise<PrincipalInfo | undefined> {
+  async resolve(tenantId: string, idOrName: string, domain: string, options: { names: boolean }): Promise<PrincipalInfo | undefined> {
     if (!PLAIN.test(idOrName)) return undefined;
     const db = this.store.db;
     if (GUID.test(idOrName)) {
       const found = await this.byId(tenantId, idOrName);
-      if (found) return found;
+      if (found || !options.names) return found;
       const sp = await db.selectFrom('service_principals').select(['id', 'display_name', 'enabled']).where('tenant_id', '=', tenantId).where('app_id', '=', idOrName.toLowerCase()).executeTakeFirst();
       return sp ? { id: sp.id, type: 'ServicePrincipal', displayName: sp.display_name, enabled: sp.enabled === 1 } : undefined;
     }
+    if (!options.names) return undefined;
     const name = idOrName.trim().toLowerCase();
     const at = name.lastIndexOf('@');
     const username = at > 0 && name.slice(at + 1) === domain.toLowerCase() ? name.slice(0, at) : name;

@@ -50,6 +50,15 @@ export function ancestorsOf(scope: string): string[] {
   return out;
 }
 
+/**
+ * A LIKE pattern (backslash escapes) matching every scope strictly below the
+ * normalized `scope`. Matched in SQL rather than by `substr` on a length: JavaScript counts
+ * UTF-16 units and the stores count code points, which differ for names such as '𝒜'.
+ */
+export function belowPattern(scope: string): string {
+  return `${scope.replace(/[\\%_]/g, '\\$&')}/%`;
+}
+
 /** Role-assignment CRUD and listing. */
 export class RoleAssignments {
   constructor(
@@ -127,21 +136,34 @@ export class RoleAssignments {
     return this.store.db.selectFrom('role_assignments').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id.toLowerCase()).executeTakeFirst();
   }
 
-  /** Deletes an assignment (undefined when there was none); the tenant's last Owner at `/` stays. */
+  /**
+   * Deletes an assignment (undefined when there was none); the tenant's last Owner at `/`
+   * stays. The count and the delete happen in one transaction, with the Owner-at-root rows
+   * locked on PostgreSQL (SQLite's one connection runs transactions one at a time), so two
+   * concurrent deletes of the last two Owners cannot both see the other one still there.
+   */
   async delete(tenantId: string, id: string): Promise<AssignmentRow | undefined> {
     const row = await this.get(tenantId, id);
     if (!row) return undefined;
-    if (row.role_definition_id === OWNER_ROLE_ID && row.scope === '/') {
-      const owners = await this.store.db
-        .selectFrom('role_assignments')
-        .select((eb) => eb.fn.countAll<number | string>().as('n'))
-        .where('tenant_id', '=', tenantId)
-        .where('role_definition_id', '=', OWNER_ROLE_ID)
-        .where('scope', '=', '/')
-        .executeTakeFirstOrThrow();
-      if (Number(owners.n) <= 1) throw new TesseraError('Conflict', "This is the last Owner assignment at '/': assign Owner at '/' to someone else first, or nobody could manage roles any more.");
-    }
-    await this.store.db.deleteFrom('role_assignments').where('id', '=', row.id).execute();
+    const deleted = await this.store.db.transaction().execute(async (trx) => {
+      if (row.role_definition_id === OWNER_ROLE_ID && row.scope === '/') {
+        let owners = trx
+          .selectFrom('role_assignments')
+          .select('id')
+          .where('tenant_id', '=', tenantId)
+          .where('role_definition_id', '=', OWNER_ROLE_ID)
+          .where('scope', '=', '/')
+          .orderBy('id');
+        // Locked in one order, so concurrent deletes queue behind each other rather than deadlock.
+        if (this.store.kind === 'postgres') owners = owners.forUpdate();
+        const rows = await owners.execute();
+        if (!rows.some((r) => r.id === row.id)) return false;
+        if (rows.length <= 1) throw new TesseraError('Conflict', "This is the last Owner assignment at '/': assign Owner at '/' to someone else first, or nobody could manage roles any more.");
+      }
+      const result = await trx.deleteFrom('role_assignments').where('id', '=', row.id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    });
+    if (!deleted) return undefined;
     this.changed();
     return row;
   }
@@ -154,8 +176,7 @@ export class RoleAssignments {
     if (query.atScope) {
       q = q.where('scope', 'in', above);
     } else if (scope !== '/') {
-      const prefix = `${scope}/`;
-      q = q.where((eb) => eb.or([eb('scope', 'in', above), eb(sql<string>`substr(scope, 1, cast(${prefix.length} as integer))`, '=', prefix)]));
+      q = q.where((eb) => eb.or([eb('scope', 'in', above), sql<boolean>`scope like ${belowPattern(scope)} escape '\\'`]));
     }
     if (query.principalId !== undefined) q = q.where('principal_id', '=', query.principalId.toLowerCase());
     if (query.assignedTo !== undefined) {
@@ -169,11 +190,10 @@ export class RoleAssignments {
   async removeUnder(tenantId: string, scope: string): Promise<number> {
     const s = normalizeScope(scope);
     if (s === '/') throw new Error('refusing to remove every role assignment');
-    const prefix = `${s}/`;
     const result = await this.store.db
       .deleteFrom('role_assignments')
       .where('tenant_id', '=', tenantId)
-      .where((eb) => eb.or([eb('scope', '=', s), eb(sql<string>`substr(scope, 1, cast(${prefix.length} as integer))`, '=', prefix)]))
+      .where((eb) => eb.or([eb('scope', '=', s), sql<boolean>`scope like ${belowPattern(s)} escape '\\'`]))
       .executeTakeFirst();
     const n = Number(result.numDeletedRows);
     if (n > 0) this.changed();

@@ -112,8 +112,12 @@ export class RoleCatalog {
     return out;
   }
 
-  /** Creates or replaces a custom role; AssignableScopes may not shrink away from its assignments. */
-  async put(tenantId: string, id: string, input: RoleInput): Promise<{ definition: RoleDefinition; created: boolean }> {
+  /**
+   * Creates or replaces a custom role; AssignableScopes may not shrink away from its
+   * assignments. When the role exists, `mayChange` is called with it as stored before
+   * anything is written (the management API checks the caller's right at its old scopes).
+   */
+  async put(tenantId: string, id: string, input: RoleInput, mayChange?: (existing: RoleDefinition) => Promise<void>): Promise<{ definition: RoleDefinition; created: boolean }> {
     const roleId = id.toLowerCase();
     if (!GUID.test(roleId)) throw new TesseraError('InvalidParameter', 'A role definition id must be a GUID.');
     if (this.builtIns.has(roleId)) throw new TesseraError('InvalidParameter', `'${this.builtIns.get(roleId)!.definition.roleName}' is a built-in role: built-in roles cannot be changed.`);
@@ -123,6 +127,7 @@ export class RoleCatalog {
     const db = this.store.db;
     const existing = await db.selectFrom('role_definitions').selectAll().where('id', '=', roleId).executeTakeFirst();
     if (existing && existing.tenant_id !== tenantId) throw new TesseraError('Conflict', 'That role definition id is already in use.');
+    if (existing && mayChange) await mayChange(storedDefinition(existing));
     const now = this.clock.now();
     const row = {
       role_name: checked.roleName,
@@ -161,13 +166,18 @@ export class RoleCatalog {
     return { definition, created: !existing };
   }
 
-  /** Deletes a custom role; refuses built-ins (400) and roles still assigned (409). Undefined when there was none. */
-  async delete(tenantId: string, id: string): Promise<RoleDefinition | undefined> {
+  /**
+   * Deletes a custom role; refuses built-ins (400) and roles still assigned (409). Undefined
+   * when there was none. `mayDelete` is called with the role as stored before anything else
+   * is said about it (the management API checks the caller's right at its scopes).
+   */
+  async delete(tenantId: string, id: string, mayDelete?: (existing: RoleDefinition) => Promise<void>): Promise<RoleDefinition | undefined> {
     const roleId = id.toLowerCase();
     if (this.builtIns.has(roleId)) throw new TesseraError('InvalidParameter', `'${this.builtIns.get(roleId)!.definition.roleName}' is a built-in role: built-in roles cannot be deleted.`);
     const db = this.store.db;
     const row = await db.selectFrom('role_definitions').selectAll().where('id', '=', roleId).where('tenant_id', '=', tenantId).executeTakeFirst();
     if (!row) return undefined;
+    if (mayDelete) await mayDelete(storedDefinition(row));
     const uses = await db.selectFrom('role_assignments').select((eb) => eb.fn.countAll<number | string>().as('n')).where('role_definition_id', '=', roleId).executeTakeFirstOrThrow();
     if (Number(uses.n) > 0) {
       throw new TesseraError('Conflict', `The role '${row.role_name}' is still assigned (${Number(uses.n)} assignment(s)): delete its role assignments first.`);
@@ -206,6 +216,22 @@ interface RoleRow {
   assignable_scopes: string;
   created_at: number;
   updated_at: number;
+}
+
+/** The stored role; one whose JSON cannot be read counts as assignable at `/`, so only a caller allowed everywhere may change it. */
+function storedDefinition(row: RoleRow): RoleDefinition {
+  return (
+    definitionOf(row) ?? {
+      id: row.id,
+      roleName: row.role_name,
+      description: row.description,
+      roleType: 'CustomRole',
+      permissions: [],
+      assignableScopes: ['/'],
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }
+  );
 }
 
 function definitionOf(row: RoleRow): RoleDefinition | undefined {

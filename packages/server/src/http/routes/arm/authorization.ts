@@ -5,22 +5,32 @@
 import { TesseraError } from '../../../errors.js';
 import { authorize } from '../../auth.js';
 import { parseScope, resourceId } from '../../../workspace/resourceIds.js';
-import { checkGuid } from '../../../workspace/names.js';
+import { checkGuid, isGuid } from '../../../workspace/names.js';
 import { normalizeScope } from '../../../access/match.js';
 import { roleAssignmentView, roleDefinitionView } from '../../../access/views.js';
 import type { AssignmentRow } from '../../../access/roleAssignments.js';
+import type { RoleDefinition } from '../../../access/roles.js';
 import type { ArmContext, ArmOperation } from './router.js';
 import { allowOnly } from './query.js';
 import { assignmentBodyOf, checkAccessBodyOf, roleInputOf } from './roleBodies.js';
 
 const ROLE_DEFINITIONS = 'Microsoft.Authorization/roleDefinitions';
 const ROLE_ASSIGNMENTS = 'Microsoft.Authorization/roleAssignments';
+const DIRECTORY_READ = 'Tessera.Directory/users/read';
 
 /** The assignments as ARM shows them, with role names. */
 async function assignmentViews(ctx: ArmContext, rows: AssignmentRow[]): Promise<Record<string, unknown>[]> {
   const roles = ctx.services.access.roles;
   await roles.fresh();
   return rows.map((r) => roleAssignmentView(r, roles.compiled(r.role_definition_id)?.definition.roleName));
+}
+
+/**
+ * 403 unless the caller may perform `action` at every one of the role's AssignableScopes
+ * as they stand: a custom role is changed or deleted for all of them, not only the URL's.
+ */
+async function authorizeAtAssignableScopes(ctx: ArmContext, role: RoleDefinition, action: string): Promise<void> {
+  for (const scope of role.assignableScopes) await authorize(ctx.services, ctx.request, action, scope);
 }
 
 const listRoleDefinitions: ArmOperation = {
@@ -67,7 +77,8 @@ const putRoleDefinition: ArmOperation = {
       await workspace.scopes.check(ctx.caller.tenantId, levels);
       await authorize(ctx.services, ctx.request, ctx.permission.action, resourceId(levels));
     }
-    const { definition, created } = await access.roles.put(ctx.caller.tenantId, id, input);
+    // Changing a role changes what it grants wherever it is assigned: that needs the right at its current scopes too.
+    const { definition, created } = await access.roles.put(ctx.caller.tenantId, id, input, (existing) => authorizeAtAssignableScopes(ctx, existing, `${ROLE_DEFINITIONS}/write`));
     return { status: created ? 201 : 200, body: roleDefinitionView(definition, ctx.parentId) };
   },
 };
@@ -78,7 +89,7 @@ const deleteRoleDefinition: ArmOperation = {
   resourceType: ROLE_DEFINITIONS,
   async handle(ctx) {
     const id = checkGuid(ctx.name!, 'role definition id');
-    const deleted = await ctx.services.access.roles.delete(ctx.caller.tenantId, id);
+    const deleted = await ctx.services.access.roles.delete(ctx.caller.tenantId, id, (existing) => authorizeAtAssignableScopes(ctx, existing, `${ROLE_DEFINITIONS}/delete`));
     return deleted ? { body: roleDefinitionView(deleted, ctx.parentId) } : { status: 204 };
   },
 };
@@ -163,9 +174,14 @@ const checkAccess: ArmOperation = {
   async handle(ctx) {
     const body = checkAccessBodyOf(ctx.body);
     const scope = resourceId(parseScope(body.scope));
-    await authorize(ctx.services, ctx.request, `${ROLE_ASSIGNMENTS}/read`, scope);
     const { access, tenants } = ctx.services;
-    const principal = await access.principals.resolve(ctx.caller.tenantId, body.principalId, tenants.domainOf(ctx.caller.tenantId));
+    // Naming the principal (user name, UPN, application id, display name) searches the
+    // directory, which needs the right to read it; an object id may be checked without.
+    const names = (await access.decide(ctx.caller.objectId, DIRECTORY_READ, '/')).allowed;
+    if (!names && !isGuid(body.principalId)) await authorize(ctx.services, ctx.request, DIRECTORY_READ, '/');
+    // Checked last, so the audit record names the check this operation is about.
+    await authorize(ctx.services, ctx.request, `${ROLE_ASSIGNMENTS}/read`, scope);
+    const principal = await access.principals.resolve(ctx.caller.tenantId, body.principalId, tenants.domainOf(ctx.caller.tenantId), { names });
     if (!principal) throw new TesseraError('ResourceNotFound', "No user, group or service principal in this tenant has that 'principalId' (object id, user name, application id or name).");
     const explanation = await access.explain(principal.id, body.action, scope, body.dataAction ? 'dataAction' : 'action');
     return {

@@ -1,6 +1,7 @@
 /**
  * Subscriptions, resource groups and workspaces under ARM's paths. Lists hold only what
- * the caller may read; everything else is checked by the router's one rule.
+ * the caller may read, under a parent the caller may know of (403 otherwise, whether or
+ * not it exists); everything else is checked by the router's one rule.
  */
 import type { ResourceLevel } from '../../../workspace/resourceIds.js';
 import { RESOURCE_GROUP_TYPE, SUBSCRIPTION_TYPE, WORKSPACE_TYPE } from '../../../workspace/resourceIds.js';
@@ -47,6 +48,18 @@ async function seesSubscription(ctx: ArmContext, id: string): Promise<boolean> {
   return (await access.decide(ctx.caller.objectId, `${SUBSCRIPTION_TYPE}/read`, scope)).allowed || (await access.reachesInto(ctx.caller.objectId, scope));
 }
 
+/**
+ * Before a list looks its parent up (and answers 404 when it is missing), the caller must
+ * be entitled to know of the parent: allowed to read it (`readAction`), holding a role at
+ * or below it, or allowed the list's own read there. Otherwise 403, as ARM answers, the
+ * same whether or not the parent exists, so lists cannot be used to probe for names.
+ */
+async function mayListUnder(ctx: ArmContext, parent: string, readAction: string): Promise<void> {
+  const { access } = ctx.services;
+  if ((await access.decide(ctx.caller.objectId, readAction, parent)).allowed || (await access.reachesInto(ctx.caller.objectId, parent))) return;
+  await authorize(ctx.services, ctx.request, ctx.permission.action, ctx.permission.scope);
+}
+
 const listSubscriptions: ArmOperation = {
   method: 'GET',
   shape: 'collection',
@@ -81,6 +94,7 @@ const listResourceGroups: ArmOperation = {
   check: 'filtered',
   async handle(ctx) {
     const sub = nameOf(ctx.levels, SUBSCRIPTION_TYPE);
+    await mayListUnder(ctx, ctx.parentId, `${SUBSCRIPTION_TYPE}/read`);
     const rows = await ctx.services.workspace.resourceGroups.list(ctx.caller.tenantId, sub);
     const visible = await readable(ctx, rows, `${RESOURCE_GROUP_TYPE}/read`, (r) => resourceGroupId(r.subscription_id, r.name));
     return { body: { value: visible.map(resourceGroupView) } };
@@ -155,6 +169,7 @@ const listWorkspaces: ArmOperation = {
   async handle(ctx) {
     const sub = nameOf(ctx.levels, SUBSCRIPTION_TYPE);
     const group = ctx.levels.find((l) => l.type === RESOURCE_GROUP_TYPE)?.name;
+    await mayListUnder(ctx, ctx.parentId, group === undefined ? `${SUBSCRIPTION_TYPE}/read` : `${RESOURCE_GROUP_TYPE}/read`);
     const records = await ctx.services.workspace.workspaces.list(ctx.caller.tenantId, sub, group);
     const visible = await readable(ctx, records, `${WORKSPACE_TYPE}/read`, (r) => workspaceId(r.group.subscription_id, r.group.name, r.row.name));
     return { body: { value: visible.map(workspaceView) } };
