@@ -2,15 +2,13 @@
  * The access decision against an independent oracle: 50 assignments made through 5
  * groups (built-in and custom roles, at every level of the hierarchy), checked over a
  * grid of actions and scopes, before and after a member leaves a group. Correctness
- * only; the cost of a decision belongs to the benchmark (see access/decisionBench.ts,
- * exercised once here).
+ * only; the cost of a decision belongs to the benchmark (bench/rbac.mjs).
  */
 import crypto from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { STORE_KINDS, call } from './helpers.js';
 import { adminToken, armPaths, assignRole, newUser, startArmServer, type ArmTestServer } from './arm-helpers.js';
-import { runDecisions } from '../src/access/decisionBench.js';
 
 interface Permission {
   actions: string[];
@@ -191,13 +189,6 @@ for (const kind of STORE_KINDS) {
         assert.equal(res.body.allowed, decision.allowed, action);
         assert.deepEqual(res.body.decidedBy.map((d) => d.assignmentId).sort(), decision.grantedBy.map((r) => r.id).sort());
       }
-    });
-
-    it('the benchmark entry point runs decisions in-process', async () => {
-      const run = await runDecisions(server.services.access, actions.map((action) => ({ principalId: userId, action, scope: p.ws('gamma', 'gamma-two') })), 500, true);
-      assert.equal(run.decisions, 500);
-      assert.equal(run.latenciesMicros.length, 500);
-      assert.ok(run.allowed >= 0 && run.allowed <= 500);
     });
   });
 }

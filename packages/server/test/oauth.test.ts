@@ -188,6 +188,7 @@ for (const kind of STORE_KINDS) {
         ['a malformed scope', { grant_type: 'password', client_id: TESSERA_CLI_CLIENT_ID, username: 'admin', password: 'x', scope: 'api://tessera/management/write.everything' }, 400, 'invalid_scope'],
         ['two resources in one scope', { grant_type: 'password', client_id: TESSERA_CLI_CLIENT_ID, username: 'admin', password: 'x', scope: 'api://tessera/management/.default api://tessera/workspace/.default' }, 400, 'invalid_scope'],
         ['a duplicated parameter', `grant_type=password&client_id=${TESSERA_CLI_CLIENT_ID}&username=admin&username=root&password=x`, 400, 'invalid_request'],
+        ['a public client presenting a secret it does not have', { grant_type: 'password', client_id: TESSERA_CLI_CLIENT_ID, client_secret: `tscs_${'Q'.repeat(43)}`, username: 'admin', password: 'x' }, 401, 'invalid_client'],
         ['a garbage refresh token', { grant_type: 'refresh_token', client_id: TESSERA_CLI_CLIENT_ID, refresh_token: "' OR 1=1 --" }, 400, 'invalid_grant'],
       ];
       for (const [name, params, status, error] of cases) {

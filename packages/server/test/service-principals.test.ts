@@ -245,6 +245,7 @@ for (const kind of STORE_KINDS) {
         ['a malformed Basic header', () => clientCredentials({}, { authorization: 'Basic !!!' }), 400, 'invalid_request'],
         ['a huge secret', () => clientCredentials({ client_id: sp.appId, client_secret: 'x'.repeat(5000) }), 401, 'invalid_client'],
         ['a garbage assertion', () => clientCredentials({ client_id: sp.appId, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: 'a.b.c' }), 401, 'invalid_client'],
+        ['a service principal using the password grant', () => postForm<OAuthBody>(tokenUrl(), { grant_type: 'password', client_id: sp.appId, client_secret: sp.secret, username: 'admin', password: 'Adm1n-pass-for-tests!' }), 400, 'unauthorized_client'],
         ['a wrong assertion type', () => clientCredentials({ client_id: sp.appId, client_assertion_type: 'saml', client_assertion: 'a.b.c' }), 400, 'invalid_request'],
         ["another tenant's confidential client sending no credential (answered as an unknown client)", async () => {
           const other = crypto.randomUUID();

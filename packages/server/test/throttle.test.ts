@@ -138,6 +138,32 @@ for (const kind of STORE_KINDS) {
   });
 }
 
+describe('throttling behind a proxy', () => {
+  const spoof = { 'x-forwarded-for': '203.0.113.9' };
+  const failAndList = async (server: TestServer): Promise<string[]> => {
+    await call(`${server.url}/login`, { body: { username: 'nobody-here', password: 'wrong password!' }, headers: spoof });
+    return (await server.running.services.throttle.list()).map((l) => l.key).filter((k) => k.startsWith('address:'));
+  };
+
+  it('without --trust-proxy, X-Forwarded-For is ignored: the connecting address is counted', async () => {
+    const server = await startTestServer('sqlite');
+    try {
+      assert.deepEqual(await failAndList(server), ['address:127.0.0.1']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with --trust-proxy naming the proxy, the forwarded client address is counted', async () => {
+    const server = await startTestServer('sqlite', { config: { trustProxy: ['127.0.0.1'] } });
+    try {
+      assert.deepEqual(await failAndList(server), ['address:203.0.113.9']);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('throttle address keys', () => {
   it('IPv6 addresses count by their /64; IPv4-mapped addresses count as IPv4', () => {
     assert.equal(addressKey('2001:db8:1:2:3:4:5:6'), addressKey('2001:db8:1:2::9'));

@@ -86,9 +86,3 @@ export const BUILT_IN_ROLES: RoleDefinition[] = [
     ],
   ),
 ];
-
-/** Finds a built-in role by id or name (names compare without regard to case). */
-export function findBuiltInRole(idOrName: string): RoleDefinition | undefined {
-  const key = idOrName.toLowerCase();
-  return BUILT_IN_ROLES.find((r) => r.id === key || r.roleName.toLowerCase() === key);
-}

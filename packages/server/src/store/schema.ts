@@ -2,8 +2,6 @@
  * The database's tables as Kysely sees them. Times are epoch milliseconds; booleans are
  * 0/1 integers, so SQLite and PostgreSQL share one code path.
  */
-import type { Generated } from 'kysely';
-
 export interface TenantsTable {
   id: string;
   domain: string;
@@ -222,5 +220,3 @@ export interface Database {
   audit_records: AuditRecordsTable;
 }
 
-/** Kept so `Generated` stays importable for later tables with database defaults. */
-export type { Generated };

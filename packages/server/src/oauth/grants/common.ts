@@ -1,6 +1,6 @@
 /** Parameter helpers shared by the grant handlers. */
 import { TesseraError } from '../../errors.js';
-import { findPublicClient, type PublicClient } from '../clients.js';
+import { authenticateClient } from '../clientAuth.js';
 import { parseResource, parseScope, type ParsedScope } from '../scopes.js';
 import type { GrantContext } from './types.js';
 
@@ -13,11 +13,14 @@ export function required(ctx: GrantContext, name: string, maxLength = 4096): str
   return value;
 }
 
-/** The public client named by `client_id`. */
-export function publicClient(ctx: GrantContext): PublicClient {
-  const client = findPublicClient(required(ctx, 'client_id', 128));
-  if (!client) {
-    throw new TesseraError('UnauthorizedClient', 'The application with that client_id was not found in the tenant, or may not use this grant.', { aadCodes: [700016] });
+/**
+ * The public client of a user sign-in grant, authenticated like every other client (so a
+ * credential sent along is checked, never ignored); confidential clients may not use these grants.
+ */
+export async function publicClient(ctx: GrantContext): Promise<{ clientId: string }> {
+  const client = await authenticateClient(ctx);
+  if (client.type !== 'public') {
+    throw new TesseraError('UnauthorizedClient', 'A service principal signs in with client_credentials, not with a user grant.', { aadCodes: [700016] });
   }
   return client;
 }

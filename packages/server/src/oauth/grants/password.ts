@@ -8,7 +8,7 @@ import type { Grant } from './types.js';
 export const passwordGrant: Grant = {
   grantTypes: ['password'],
   async handler(ctx) {
-    const client = publicClient(ctx);
+    const client = await publicClient(ctx);
     const scope = askedScope(ctx);
     const username = required(ctx, 'username', 320);
     const password = required(ctx, 'password', 1024);

@@ -10,7 +10,7 @@ import type { Grant } from './types.js';
 export const refreshTokenGrant: Grant = {
   grantTypes: ['refresh_token'],
   async handler(ctx) {
-    const client = publicClient(ctx);
+    const client = await publicClient(ctx);
     const token = required(ctx, 'refresh_token', 512);
     const { services } = ctx;
     // Everything that can fail on the request alone is checked before the token is spent:
