@@ -67,6 +67,25 @@ export interface ServerConfig {
    * every time).
    */
   appTokenReuse: boolean;
+  /** Where registered models are kept, content-addressed (a directory several replicas may share). */
+  modelDir: string;
+  /** Largest model upload (all files of one version together), in bytes. */
+  modelUploadLimit: number;
+  scoring: ScoringPolicy;
+}
+
+/** Limits of the scoring gateway and its runtimes (per service unless a service sets its own). */
+export interface ScoringPolicy {
+  /** Largest scoring request body, in bytes. */
+  bodyLimit: number;
+  /** How long one scoring request may run before it is answered 504. */
+  timeoutMs: number;
+  /** Requests that may wait per service replica beyond those running; more get 503. */
+  queueSize: number;
+  /** The Python that runs `score.py` entry scripts. */
+  python: string;
+  /** Where deployed services' scripts and model links are laid out for their runtimes. */
+  runtimeDir: string;
 }
 
 /** Options as the `serve` command receives them (all optional strings or flags). */
@@ -110,6 +129,13 @@ function parseTrustProxy(value: string | undefined): boolean | number | string[]
     if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry)) throw new ConfigError(`--trust-proxy takes true, a hop count, or addresses/CIDRs separated by commas; '${entry}' is none of these`);
   }
   return list;
+}
+
+/** A positive whole number from the environment (bytes, milliseconds or a count), or the default. */
+function parseSize(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d{1,15}$/.test(value) || Number(value) < 1) throw new ConfigError(`${name} must be a positive whole number, not '${value}'`);
+  return Number(value);
 }
 
 function parsePort(value: string | number): number {
@@ -170,5 +196,14 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
     bodyLimit: 64 * 1024,
     trustProxy: parseTrustProxy(options.trustProxy ?? env.TESSERA_TRUST_PROXY),
     appTokenReuse: !/^(0|false|no|off)$/i.test(env.TESSERA_APP_TOKEN_REUSE ?? ''),
+    modelDir: path.resolve(env.TESSERA_MODEL_DIR ?? path.join(dataDir, 'models')),
+    modelUploadLimit: parseSize(env.TESSERA_MODEL_UPLOAD_LIMIT, 'TESSERA_MODEL_UPLOAD_LIMIT', 1024 ** 3),
+    scoring: {
+      bodyLimit: parseSize(env.TESSERA_SCORING_BODY_LIMIT, 'TESSERA_SCORING_BODY_LIMIT', 1024 ** 2),
+      timeoutMs: parseSize(env.TESSERA_SCORING_TIMEOUT_MS, 'TESSERA_SCORING_TIMEOUT_MS', 60_000),
+      queueSize: parseSize(env.TESSERA_SCORING_QUEUE, 'TESSERA_SCORING_QUEUE', 64),
+      python: env.TESSERA_PYTHON || 'python3',
+      runtimeDir: path.join(dataDir, 'runtimes'),
+    },
   };
 }
