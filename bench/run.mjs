@@ -5,6 +5,8 @@
 //      must stay responsive, because argon2id runs on the thread pool.
 //   4. client-credentials grants per second, Tessera against node-oidc-provider (clientCredentials.mjs)
 //   5. RBAC decisions per second, in-process, cache warm and cold (rbac.mjs)
+//   6. scoring: an echo script and an ONNX model under each auth mode, against node:http
+//      and Flask/gunicorn (scoring.mjs; needs Debian's wrk, gunicorn and python3-flask)
 // Figures are medians over rounds; the machine is shared and noisy, so compare ratios.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { closedLoop, fmt, median, spawnJsonChild } from './lib.mjs';
 import { measureClientCredentials } from './clientCredentials.mjs';
 import { measureRbac } from './rbac.mjs';
+import { measureScoring } from './scoring.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -81,6 +84,7 @@ try {
     // these loads overlaps another.
     clientCredentials: await measureClientCredentials({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS }),
     rbacDecisions: await measureRbac({ seconds: SECONDS, rounds: ROUNDS }),
+    scoring: await measureScoring({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS }),
   };
   const cc = result.clientCredentials;
   const rbac = result.rbacDecisions;
@@ -97,6 +101,9 @@ try {
   row(`  Tessera minting every token (REUSE=0)`, `${fmt(cc.mintingPerSec)} /s   (server ${fmt(cc.mintingServerCpuMsPerGrant)} CPU-ms/grant): ${fmt(cc.mintingRatio)}x grants/s, ${fmt(cc.mintingCpuRatio)}x less CPU than oidc-provider`);
   row(`RBAC decide(), ${rbac.assignments} assignments via ${rbac.groups} groups, warm`, `${fmt(rbac.warmPerSec)} /s   (${rbac.cases} cases, ${rbac.allowedCases} allowed)`);
   row(`RBAC decide(), cache cold (invalidate before each)`, `${fmt(rbac.coldPerSec)} /s   (warm ${fmt(rbac.warmPerSec / rbac.coldPerSec)}x cold)`);
+  console.log(`\nscoring, ${result.scoring.concurrency} connections (wrk)                    requests/s    p50 ms   p99 ms   server CPU-ms/request`);
+  for (const r of result.scoring.rows) row(`  ${r.name}`, `${fmt(r.perSec).padStart(9)}   ${fmt(r.p50Ms).padStart(7)}  ${fmt(r.p99Ms).padStart(7)}   ${fmt(r.serverCpuMsPerRequest)}`);
+  for (const [label, ratio] of Object.entries(result.scoring.ratios)) row(`  ${label}`, `${fmt(ratio)}x`);
   fs.mkdirSync(path.join(here, 'results'), { recursive: true });
   fs.writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify(result, null, 2) + '\n');
 } finally {
