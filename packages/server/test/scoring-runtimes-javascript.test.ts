@@ -33,6 +33,7 @@ export async function run(input) {
     case 'oom': { const hoard = []; for (;;) hoard.push(new Array(100000).fill(Math.random())); }
     case 'exit': process.exit(3);
     case 'undefined': return undefined;
+    case 'late-throw': setTimeout(() => { throw new Error('thrown after answering'); }, 10); return 'soon';
     case 'bigint': return { n: 10n };
     case 'log': console.log('hello from run'); console.error('trouble from run'); return 'logged';
     case 'meet': {
@@ -127,6 +128,12 @@ describe('javascript runtime', () => {
     assert.equal(outcome.reason, 'crash');
     assert.match(outcome.message, /exited with code 3/);
     await stillWorks();
+    await stillWorks();
+  });
+
+  it('a worker that dies while idle (an error thrown after run() answered) is replaced', async () => {
+    assert.equal(answer(await score(runtime, { mode: 'late-throw' })), 'soon');
+    await eventually(() => logs.some((l) => l.stream === 'system' && /stopped: the worker failed: Error: thrown after answering/.test(l.line)), 'the worker to stop');
     await stillWorks();
   });
 
