@@ -1,0 +1,186 @@
+/**
+ * The JavaScript runtime: each worker is a worker thread (javascriptWorker.ts) with V8
+ * heap limits from `memoryMb`. Entry scripts: `.mjs` and `.js` load as ES modules,
+ * `.cjs` through `require`, `.ts` is transpiled (typescript's transpileModule, no type
+ * checking) to `<name>.ts.mjs` in the service's directory first. A worker that throws
+ * out, exits, runs out of heap or hangs is replaced by the pool (workerPool.ts).
+ */
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type ts from 'typescript';
+import { modelDirOf, scriptEnvironment } from './environment.js';
+import type { JavascriptWorkerData, WorkerMessage } from './javascriptWorker.js';
+import type { LogSink, RuntimeSpec, ScoreInput, ScoreOutcome, ServiceRuntime } from './types.js';
+import { WorkerPool, type WorkerConnection } from './workerPool.js';
+
+const SCRIPT_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts'];
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const WORKER_MODULE = new URL('./javascriptWorker.js', import.meta.url);
+
+export class JavascriptRuntime implements ServiceRuntime {
+  readonly kind = 'javascript' as const;
+  private pool?: WorkerPool;
+  private stopped = false;
+
+  constructor(
+    private readonly spec: RuntimeSpec,
+    private readonly log: LogSink,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.pool || this.stopped) throw new Error('the runtime was already started');
+    const workerData = await this.prepare();
+    const env = scriptEnvironment(this.spec, modelDirOf(this.spec.models, this.spec.directory, isDirectory));
+    this.pool = new WorkerPool({
+      workers: this.spec.workers,
+      initTimeoutMs: this.spec.initTimeoutMs,
+      log: this.log,
+      label: 'javascript worker',
+      launch: (index) => this.launch(index, workerData, env),
+    });
+    await this.pool.start();
+  }
+
+  score(input: ScoreInput, timeoutMs: number): Promise<ScoreOutcome> {
+    if (!this.pool) return Promise.resolve({ ok: false, reason: 'crash', message: 'the runtime is not started' });
+    return this.pool.score(input.body, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.pool?.stop();
+  }
+
+  /** Checks the entry script and contract, transpiles TypeScript, and says what each worker loads. */
+  private async prepare(): Promise<JavascriptWorkerData> {
+    const { directory, entryScript, contract } = this.spec;
+    if (!entryScript || path.basename(entryScript) !== entryScript) throw new Error('a javascript service needs an entry script file name');
+    const extension = path.extname(entryScript);
+    if (!SCRIPT_EXTENSIONS.includes(extension)) throw new Error(`the entry script must end in ${SCRIPT_EXTENSIONS.join(', ')}, not '${entryScript}'`);
+    const file = path.join(directory, entryScript);
+    if (!existsSync(file)) throw new Error(`the entry script ${entryScript} is missing from the service's directory`);
+    if (contract.kind === 'mlserver') {
+      const names = [...contract.inputs, ...contract.outputs].map((p) => p.name);
+      const bad = names.find((name) => !IDENTIFIER.test(name));
+      if (bad !== undefined) throw new Error(`parameter name '${bad}' is not a JavaScript identifier`);
+      const source = readFileSync(file, 'utf8');
+      const code = extension === '.ts' ? await transpile(source, entryScript) : source;
+      const initCode = contract.initCode ?? '';
+      return {
+        directory,
+        mlserver: { code, initCode, inputs: contract.inputs.map((p) => p.name), outputs: contract.outputs.map((p) => p.name), initBindings: await topLevelLexicals(initCode) },
+      };
+    }
+    if (extension !== '.ts') return { directory, modulePath: file };
+    const transpiled = path.join(directory, `${entryScript}.mjs`);
+    writeFileSync(transpiled, await transpile(readFileSync(file, 'utf8'), entryScript));
+    return { directory, modulePath: transpiled };
+  }
+
+  private launch(index: number, workerData: JavascriptWorkerData, env: Record<string, string>): WorkerConnection {
+    const { memoryMb, serviceName } = this.spec;
+    const worker = new Worker(WORKER_MODULE, {
+      workerData,
+      env,
+      stdout: true,
+      stderr: true,
+      name: `${serviceName} worker ${index + 1}`,
+      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.max(1, Math.min(16, Math.floor(memoryMb / 8))) },
+    });
+    forwardLines(worker.stdout, (line) => this.log(line, 'stdout'));
+    forwardLines(worker.stderr, (line) => this.log(line, 'stderr'));
+
+    let failure: string | undefined;
+    let killed = false;
+    worker.on('error', (error: Error & { code?: string }) => {
+      failure =
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? `the worker ran out of memory (limit ${memoryMb} MiB)`
+          : `the worker failed: ${error.name}: ${error.message}`;
+    });
+    const exited = new Promise<string>((resolve) => {
+      worker.once('exit', (code) => resolve(killed ? 'the worker was stopped' : (failure ?? `the worker exited with code ${code}`)));
+    });
+    const pending = new Map<number, (outcome: ScoreOutcome) => void>();
+    let nextId = 0;
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: WorkerMessage) => {
+        if (message.kind === 'ready') resolve();
+        else if (message.kind === 'initError') reject(new Error(message.message));
+        else {
+          const answer = pending.get(message.id);
+          pending.delete(message.id);
+          answer?.(message.ok ? { ok: true, json: message.json } : { ok: false, reason: 'client', message: message.message });
+        }
+      });
+    });
+    ready.catch(() => undefined);
+    return {
+      ready,
+      exited,
+      call: (body) =>
+        new Promise<ScoreOutcome>((resolve) => {
+          const id = nextId++;
+          pending.set(id, resolve);
+          worker.postMessage({ id, body });
+        }),
+      kill: () => {
+        killed ||= failure === undefined;
+        void worker.terminate();
+      },
+    };
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function forwardLines(stream: Readable, line: (text: string) => void): void {
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', line);
+}
+
+async function typescript(): Promise<typeof ts> {
+  return (await import('typescript')).default;
+}
+
+/** TypeScript to an ES module (types stripped, nothing checked); syntax errors reject. */
+async function transpile(source: string, fileName: string): Promise<string> {
+  const compiler = await typescript();
+  const result = compiler.transpileModule(source, {
+    fileName,
+    reportDiagnostics: true,
+    compilerOptions: { module: compiler.ModuleKind.ESNext, target: compiler.ScriptTarget.ES2022, sourceMap: false },
+  });
+  const errors = (result.diagnostics ?? []).filter((d) => d.category === compiler.DiagnosticCategory.Error);
+  if (errors.length > 0) {
+    const first = compiler.flattenDiagnosticMessageText(errors[0]!.messageText, '\n');
+    throw new Error(`the entry script ${fileName} does not compile: ${first}`);
+  }
+  return result.outputText;
+}
+
+/** Names a script declares at its top with `let`, `const` or `class` (not visible as properties of a vm context's global). */
+async function topLevelLexicals(source: string): Promise<string[]> {
+  if (!/\b(let|const|class)\b/.test(source)) return [];
+  const compiler = await typescript();
+  const file = compiler.createSourceFile('initCode.js', source, compiler.ScriptTarget.ES2022, false, compiler.ScriptKind.JS);
+  const names: string[] = [];
+  const collect = (name: ts.BindingName): void => {
+    if (compiler.isIdentifier(name)) names.push(name.text);
+    else for (const element of name.elements) if (!compiler.isOmittedExpression(element)) collect(element.name);
+  };
+  for (const statement of file.statements) {
+    if (compiler.isVariableStatement(statement) && statement.declarationList.flags & (compiler.NodeFlags.Let | compiler.NodeFlags.Const)) {
+      for (const declaration of statement.declarationList.declarations) collect(declaration.name);
+    } else if (compiler.isClassDeclaration(statement) && statement.name) names.push(statement.name.text);
+  }
+  return names;
+}
