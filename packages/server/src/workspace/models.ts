@@ -210,7 +210,8 @@ export class Models {
   async beginUpload(workspaceId: string, name: string, versionText: string): Promise<ModelUpload> {
     const checked = checkModelName(name);
     const version = parseModelVersion(versionText);
-    if (await this.findRow(workspaceId, checked, version)) throw conflict(checked, version);
+    const existing = await this.findRow(workspaceId, checked, version);
+    if (existing) throw conflict(existing.name, version);
     return new ModelUpload(this, this.storage, workspaceId, checked, version, this.uploadLimit);
   }
 
