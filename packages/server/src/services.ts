@@ -113,7 +113,7 @@ export function createServices(config: ServerConfig, store: Store, clock: Clock 
     throttle,
     signIn: new PasswordSignIn(users, throttle),
     access,
-    workspace: createWorkspaceServices(store, clock, access),
+    workspace: createWorkspaceServices(store, clock, access, config),
     refreshTokens,
     appTokens,
     audit: new AuditLog(store, clock, onAuditError),

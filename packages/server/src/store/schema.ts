@@ -201,6 +201,43 @@ export interface AuditRecordsTable {
   client_ip: string | null;
 }
 
+/** One model version (a model is the versions sharing a `name_key` in a workspace). */
+export interface ModelsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  name_key: string;
+  version: number;
+  description: string;
+  /** JSON object of strings. */
+  tags: string;
+  sha256: string;
+  size: number;
+  /** `file` or `folder`. */
+  kind: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface ModelFilesTable {
+  version_id: string;
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface ModelBlobsTable {
+  sha256: string;
+  size: number;
+  claimed_at: number;
+}
+
+/** A blob an upload in progress has written and not yet referenced. */
+export interface ModelBlobClaimsTable {
+  id: string;
+  upload_id: string;
+  sha256: string;
+  created_at: number;
 export interface WebServicesTable {
   id: string;
   workspace_id: string;
@@ -281,6 +318,10 @@ export interface Database {
   workspaces: WorkspacesTable;
   role_definitions: RoleDefinitionsTable;
   audit_records: AuditRecordsTable;
+  models: ModelsTable;
+  model_files: ModelFilesTable;
+  model_blobs: ModelBlobsTable;
+  model_blob_claims: ModelBlobClaimsTable;
   web_services: WebServicesTable;
   web_service_keys: WebServiceKeysTable;
   web_service_models: WebServiceModelsTable;

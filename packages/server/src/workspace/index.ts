@@ -1,5 +1,5 @@
 /**
- * The workspace part: subscriptions, resource groups and workspaces (models, web
+ * The workspace part: subscriptions, resource groups, workspaces and their models (web
  * services, compute and runs will join them). Built once by {@link createWorkspaceServices}.
  */
 import type { Store } from '../store/db.js';
@@ -9,6 +9,8 @@ import { Subscriptions } from './subscriptions.js';
 import { ResourceGroups, type ScopeRemoved } from './resourceGroups.js';
 import { Workspaces } from './workspaces.js';
 import { ScopeResolver } from './scopes.js';
+import { ModelStorage } from './modelStorage.js';
+import { Models } from './models.js';
 
 export interface WorkspaceServices {
   subscriptions: Subscriptions;
@@ -16,15 +18,24 @@ export interface WorkspaceServices {
   workspaces: Workspaces;
   /** Whether a scope's resources exist. */
   scopes: ScopeResolver;
+  /** The model registry. */
+  models: Models;
+}
+
+/** Where model files live and how large an upload may be (from the server's config). */
+export interface ModelOptions {
+  modelDir: string;
+  modelUploadLimit: number;
 }
 
 /** Builds the workspace part; deleting a resource removes the role assignments at its scope through `access`. */
-export function createWorkspaceServices(store: Store, clock: Clock, access: AccessControl): WorkspaceServices {
+export function createWorkspaceServices(store: Store, clock: Clock, access: AccessControl, modelOptions: ModelOptions): WorkspaceServices {
   const scopeRemoved: ScopeRemoved = async (tenantId, scope) => {
     await access.assignments.removeUnder(tenantId, scope);
   };
   const subscriptions = new Subscriptions(store);
   const resourceGroups = new ResourceGroups(store, clock, subscriptions, scopeRemoved);
   const workspaces = new Workspaces(store, clock, resourceGroups, scopeRemoved);
-  return { subscriptions, resourceGroups, workspaces, scopes: new ScopeResolver(subscriptions, resourceGroups, workspaces) };
+  const models = new Models(store, clock, new ModelStorage(store, clock, modelOptions.modelDir), modelOptions.modelUploadLimit);
+  return { subscriptions, resourceGroups, workspaces, scopes: new ScopeResolver(subscriptions, resourceGroups, workspaces), models };
 }
