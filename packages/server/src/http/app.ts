@@ -22,6 +22,8 @@ import { adminRoutes } from './routes/admin.js';
 import { servicePrincipalRoutes } from './routes/servicePrincipals.js';
 import { armRoutes } from './routes/arm/index.js';
 import { modelOperations } from './routes/arm/models.js';
+import { onlineEndpointOperations } from './routes/arm/onlineEndpoints.js';
+import { scoringRoutes } from './routes/scoring.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -148,7 +150,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       groupRoutes(scoped, services);
       adminRoutes(scoped, services);
       servicePrincipalRoutes(scoped, services);
-      armRoutes(scoped, services, modelOperations);
+      armRoutes(scoped, services, [...modelOperations, ...onlineEndpointOperations]);
+      await scoringRoutes(scoped, services);
     },
     { prefix: services.publicUrl.pathPrefix },
   );

@@ -23,7 +23,7 @@ import { swaggerOf } from './swagger.js';
 const BEARER = /^Bearer +(\S+) *$/i;
 const MAX_MESSAGE = 2000;
 
-function unauthorized(message: string, bearerError: 'invalid_token' | null = 'invalid_token'): TesseraError {
+function unauthorized(message: string, bearerError: 'invalid_token' | 'invalid_request' | null = 'invalid_token'): TesseraError {
   return new TesseraError('InvalidAuthenticationToken', message, { bearerError });
 }
 

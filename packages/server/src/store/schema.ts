@@ -238,6 +238,8 @@ export interface ModelBlobClaimsTable {
   upload_id: string;
   sha256: string;
   created_at: number;
+}
+
 export interface WebServicesTable {
   id: string;
   workspace_id: string;

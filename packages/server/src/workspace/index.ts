@@ -11,6 +11,8 @@ import { Workspaces } from './workspaces.js';
 import { ScopeResolver } from './scopes.js';
 import { ModelStorage } from './modelStorage.js';
 import { Models } from './models.js';
+import { WebServices } from './webServices.js';
+import type { MasterKey } from '../crypto/masterKey.js';
 
 export interface WorkspaceServices {
   subscriptions: Subscriptions;
@@ -20,6 +22,8 @@ export interface WorkspaceServices {
   scopes: ScopeResolver;
   /** The model registry. */
   models: Models;
+  /** Web services (online endpoints) and their keys. */
+  webServices: WebServices;
 }
 
 /** Where model files live and how large an upload may be (from the server's config). */
@@ -29,7 +33,7 @@ export interface ModelOptions {
 }
 
 /** Builds the workspace part; deleting a resource removes the role assignments at its scope through `access`. */
-export function createWorkspaceServices(store: Store, clock: Clock, access: AccessControl, modelOptions: ModelOptions): WorkspaceServices {
+export function createWorkspaceServices(store: Store, clock: Clock, access: AccessControl, modelOptions: ModelOptions, master: MasterKey): WorkspaceServices {
   const scopeRemoved: ScopeRemoved = async (tenantId, scope) => {
     await access.assignments.removeUnder(tenantId, scope);
   };
@@ -37,5 +41,17 @@ export function createWorkspaceServices(store: Store, clock: Clock, access: Acce
   const resourceGroups = new ResourceGroups(store, clock, subscriptions, scopeRemoved);
   const workspaces = new Workspaces(store, clock, resourceGroups, scopeRemoved);
   const models = new Models(store, clock, new ModelStorage(store, clock, modelOptions.modelDir), modelOptions.modelUploadLimit);
-  return { subscriptions, resourceGroups, workspaces, scopes: new ScopeResolver(subscriptions, resourceGroups, workspaces), models };
+  const webServices = new WebServices(store, clock, master, access);
+  // Services record the model versions they use; a model in use cannot be deleted (409).
+  models.setUsageCheck((ids) => webServices.servicesUsing(ids));
+  webServices.setModelCatalog({
+    async resolve(workspaceRowId, ref) {
+      const v = await models.resolve(workspaceRowId, ref);
+      return { id: v.id, workspaceId: v.workspaceId, name: v.name, version: v.version, hasOnnx: v.files.some((f) => f.path.toLowerCase().endsWith('.onnx')) };
+    },
+    async materialize(model) {
+      return models.materialize(await models.getVersion(model.workspaceId, model.name, String(model.version)));
+    },
+  });
+  return { subscriptions, resourceGroups, workspaces, scopes: new ScopeResolver(subscriptions, resourceGroups, workspaces), models, webServices };
 }

@@ -32,8 +32,12 @@ export const SERVICE_KEY_PREFIX = 'tssk_';
 export interface ResolvedModel {
   /** The model version's id (what the join table records). */
   id: string;
+  /** The workspace's row id. */
+  workspaceId: string;
   name: string;
   version: number;
+  /** Whether it holds a `.onnx` file (a service without a script needs exactly one such model). */
+  hasOnnx: boolean;
 }
 
 /** What the models part offers the services (an adapter over `Models`). */
@@ -209,6 +213,9 @@ export class WebServices {
   async put(workspace: ServiceWorkspace, name: string, settings: ServiceSettings, createdBy: string | null): Promise<{ row: WebServiceRow; created: boolean }> {
     const routeKey = checkServiceName(name);
     const models = await this.resolveModels(workspace.rowId, settings.models);
+    if (settings.runtime === 'onnx' && models.filter((m) => m.hasOnnx).length !== 1) {
+      throw new TesseraError('InvalidParameter', "Without an entry script the service runs an ONNX model: exactly one of its models must hold a .onnx file.");
+    }
     const existing = await this.store.db.selectFrom('web_services').selectAll().where('route_key', '=', routeKey).executeTakeFirst();
     if (existing && existing.workspace_id !== workspace.rowId) {
       throw new TesseraError('Conflict', `A web service named '${routeKey}' already exists on this server (names are unique across workspaces).`);

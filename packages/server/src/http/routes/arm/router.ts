@@ -63,6 +63,8 @@ export interface ArmOperation {
   check?: 'rule' | 'filtered' | 'handler';
   /** Takes a multipart/form-data body (a {@link MultipartBody}) instead of JSON. */
   multipart?: boolean;
+  /** A larger JSON body than the server's limit (a web service's entry script). */
+  bodyLimit?: number;
   handle(ctx: ArmContext): Promise<ArmResult>;
 }
 
@@ -95,6 +97,12 @@ export function segmentsOf(rawPath: string): string[] {
   });
 }
 
+/** The size of a parsed JSON body: as sent when the length was declared, else as re-serialized. */
+function bodyBytes(request: FastifyRequest): number {
+  const declared = Number(request.headers['content-length']);
+  return Number.isFinite(declared) && declared > 0 ? declared : Buffer.byteLength(JSON.stringify(request.body) ?? '');
+}
+
 /** Operations by (method, shape, type), and the catch-all routes that dispatch to them. */
 export class ArmRouter {
   private readonly operations = new Map<string, ArmOperation>();
@@ -114,10 +122,13 @@ export class ArmRouter {
   /** Registers the catch-all routes on `app` (the public URL's prefix is the instance's). */
   register(app: FastifyInstance): void {
     const authenticate = requireAuth(this.services, 'management');
+    const limits = [...this.operations.values()].map((op) => op.bodyLimit ?? 0);
     app.route({
       method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST'],
       url: '/*',
       exposeHeadRoute: false,
+      // The largest any operation takes; each operation's own limit is checked in dispatch.
+      bodyLimit: Math.max(this.services.config.bodyLimit, ...limits),
       // The parser hands the stream on; operations without `multipart` refuse it below.
       config: { acceptsMultipart: true } satisfies MultipartRouteConfig as FastifyContextConfig,
       handler: async (request, reply) => this.dispatch(request, reply, authenticate),
@@ -149,6 +160,9 @@ export class ArmRouter {
     if ((op.check ?? 'rule') === 'rule') await authorize(this.services, request, permission.action, permission.scope);
     const multipart = request.body instanceof MultipartBody;
     if (multipart && !op.multipart) throw multipartNotAccepted();
+    if (!multipart && request.body !== undefined && bodyBytes(request) > (op.bodyLimit ?? this.services.config.bodyLimit)) {
+      throw new TesseraError('RequestEntityTooLarge', 'The request body is larger than this endpoint accepts.');
+    }
     if (!multipart && op.multipart) throw new TesseraError('UnsupportedMediaType', 'This endpoint takes multipart/form-data: one part per file, named \'file\', its filename the path in the model.');
     const result = await op.handle({
       services: this.services,
