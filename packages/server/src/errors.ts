@@ -53,7 +53,9 @@ export const ERROR_CATALOGUE = {
   InvalidClient: { status: 401, oauth: 'invalid_client', meaning: 'The client could not be authenticated: unknown client, wrong secret or bad assertion (indistinguishably).' },
   UnsupportedTokenType: { status: 400, oauth: 'unsupported_token_type', meaning: 'That kind of token cannot be revoked: end the session or disable the principal.' },
   UnauthorizedClient: { status: 400, oauth: 'unauthorized_client', meaning: 'The client_id is unknown or may not use this grant.' },
-  ServiceUnavailable: { status: 503, oauth: 'temporarily_unavailable', meaning: 'The server is starting, stopping or cannot reach its store.' },
+  BadGateway: { status: 502, oauth: 'server_error', meaning: "A web service's worker crashed or ran out of memory while scoring; it is restarted and the next request is served." },
+  GatewayTimeout: { status: 504, oauth: 'server_error', meaning: 'A scoring request ran past its timeout; the worker is restarted.' },
+  ServiceUnavailable: { status: 503, oauth: 'temporarily_unavailable', meaning: 'The server is starting, stopping or cannot reach its store, or a web service\'s request queue is full (retry after Retry-After seconds).' },
   InternalServerError: { status: 500, oauth: 'server_error', meaning: 'An unexpected failure; the log has the details under the request id.' },
 } as const satisfies Record<string, CatalogueEntry>;
 

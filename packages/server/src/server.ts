@@ -55,7 +55,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   let services: Services | undefined;
   try {
-    services = createServices(config, store, options.clock, (err) => logger.error({ err }, 'an audit record could not be written'));
+    services = createServices(
+      config,
+      store,
+      options.clock,
+      (err) => logger.error({ err }, 'an audit record could not be written'),
+      (err, what) => logger.error({ err }, `web services: ${what} failed`),
+    );
     // The public URL must be known before routes are mounted (its path is their prefix);
     // with port 0 it is set again once the port is chosen.
     services.publicUrl.set(config.publicUrl ?? `${https ? 'https' : 'http'}://${hostForUrl(config.host)}:${config.port}`);
@@ -84,14 +90,14 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           await app.close();
           // Fastify stops accepting at once; requests already inside finish before the store closes.
           for (let waited = 0; app.inFlight() > 0 && waited < 30_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
-          stopServices(running);
+          await stopServices(running);
           await store.close();
         })();
         return closing;
       },
     };
   } catch (err) {
-    if (services) stopServices(services);
+    if (services) await stopServices(services);
     await store.close();
     throw err;
   }

@@ -22,6 +22,9 @@ import { Tenants } from './oauth/tenants.js';
 import { RefreshTokens } from './oauth/refreshTokens.js';
 import { AppTokenCache } from './oauth/appTokenCache.js';
 import { AuditLog } from './audit/auditLog.js';
+import { Scoring } from './scoring/index.js';
+import { createRuntime } from './scoring/runtimes/index.js';
+import type { RuntimeFactory } from './scoring/runtimes/types.js';
 
 /** The public base URL, known once the server listens (the port may be chosen then). */
 export class PublicUrl {
@@ -79,10 +82,19 @@ export interface Services {
   refreshTokens: RefreshTokens;
   appTokens: AppTokenCache;
   audit: AuditLog;
+  /** Web services' scoring: directory, deployments, gateway, service tokens, logs. */
+  scoring: Scoring;
 }
 
 /** Builds the parts; call {@link startServices} before serving. */
-export function createServices(config: ServerConfig, store: Store, clock: Clock = systemClock, onAuditError: (err: unknown) => void = () => undefined): Services {
+export function createServices(
+  config: ServerConfig,
+  store: Store,
+  clock: Clock = systemClock,
+  onAuditError: (err: unknown) => void = () => undefined,
+  onError: (err: unknown, what: string) => void = () => undefined,
+  runtimeFactory: RuntimeFactory = createRuntime,
+): Services {
   const publicUrl = new PublicUrl();
   const master = MasterKey.load(config.masterKey, config.dataDir);
   // Access and id tokens live at most this long; a retired key stays published for it.
@@ -96,6 +108,21 @@ export function createServices(config: ServerConfig, store: Store, clock: Clock 
   const users = new Users(store, hasher, clock, principals, (id) => refreshTokens.revokeUser(id), (id) => tenants.domainOf(id));
   const appTokens = new AppTokenCache(clock, config.accessTokenLifetimeSec);
   const throttle = new SigninThrottle(store, clock, config.throttle, master.derive('throttle-names'));
+  const verifier = new TokenVerifier(keys, clock, issuerOf);
+  const workspace = createWorkspaceServices(store, clock, access, config, master);
+  const scoring = new Scoring({
+    policy: config.scoring,
+    clock,
+    webServices: workspace.webServices,
+    keys,
+    verifier,
+    principals,
+    access,
+    issuerOf,
+    publicUrl: () => publicUrl.base,
+    createRuntime: runtimeFactory,
+    onError,
+  });
   return {
     config,
     store,
@@ -104,7 +131,7 @@ export function createServices(config: ServerConfig, store: Store, clock: Clock 
     tenants,
     keys,
     minter: new TokenMinter(keys, clock, issuerOf),
-    verifier: new TokenVerifier(keys, clock, issuerOf),
+    verifier,
     hasher,
     principals,
     users,
@@ -113,10 +140,11 @@ export function createServices(config: ServerConfig, store: Store, clock: Clock 
     throttle,
     signIn: new PasswordSignIn(users, throttle),
     access,
-    workspace: createWorkspaceServices(store, clock, access),
+    workspace,
     refreshTokens,
     appTokens,
     audit: new AuditLog(store, clock, onAuditError),
+    scoring,
   };
 }
 
@@ -125,10 +153,13 @@ export async function startServices(services: Services): Promise<void> {
   await services.keys.start();
   services.refreshTokens.start();
   services.audit.start();
+  await services.scoring.start();
 }
 
-export function stopServices(services: Services): void {
+/** Stops background work; the runtimes stop before the store closes. */
+export async function stopServices(services: Services): Promise<void> {
   services.keys.stop();
   services.refreshTokens.stop();
   services.audit.stop();
+  await services.scoring.stop();
 }

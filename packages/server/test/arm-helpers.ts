@@ -4,7 +4,7 @@
  */
 import crypto from 'node:crypto';
 import type { Services } from '../src/services.js';
-import { call, createUser, login, startTestServer, type StoreKind, type TestServer } from './helpers.js';
+import { call, createUser, login, startTestServer, type StartOptions, type StoreKind, type TestServer } from './helpers.js';
 
 export interface ArmTestServer {
   url: string;
@@ -17,8 +17,8 @@ export interface ArmTestServer {
 }
 
 /** Starts a server (with the management API) on a fresh store. */
-export async function startArmServer(kind: StoreKind): Promise<ArmTestServer> {
-  const server = await startTestServer(kind);
+export async function startArmServer(kind: StoreKind, options: StartOptions = {}): Promise<ArmTestServer> {
+  const server = await startTestServer(kind, options);
   return {
     url: server.url,
     services: server.running.services,

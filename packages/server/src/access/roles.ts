@@ -50,7 +50,8 @@ export const BUILT_IN_ROLES: RoleDefinition[] = [
     'Tessera.Directory/*/delete',
     'Tessera.Tokens/*',
   ]),
-  builtIn(READER_ROLE_ID, 'Reader', 'View all resources, but does not allow you to make any changes.', ['*/read']),
+  // As Azure's Reader, it may also fetch a web service's token (onlineEndpoints/token/action).
+  builtIn(READER_ROLE_ID, 'Reader', 'View all resources, but does not allow you to make any changes.', ['*/read', 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/token/action']),
   builtIn(
     DATA_SCIENTIST_ROLE_ID,
     'AzureML Data Scientist',

@@ -21,6 +21,9 @@ import { groupRoutes } from './routes/groups.js';
 import { adminRoutes } from './routes/admin.js';
 import { servicePrincipalRoutes } from './routes/servicePrincipals.js';
 import { armRoutes } from './routes/arm/index.js';
+import { modelOperations } from './routes/arm/models.js';
+import { onlineEndpointOperations } from './routes/arm/onlineEndpoints.js';
+import { scoringRoutes } from './routes/scoring.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -120,6 +123,9 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     // While stopping, a kept-alive connection would hold shutdown open until it times out.
     if (app.draining) reply.header('connection', 'close');
+    // An answer before the whole body arrived (a refused upload): the unread rest would be
+    // taken for the next request, so the connection ends with this answer.
+    else if (!request.raw.complete && request.raw.readable) reply.header('connection', 'close');
     next(null, payload);
   });
   app.addHook('onResponse', (request, reply, next) => {
@@ -144,7 +150,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       groupRoutes(scoped, services);
       adminRoutes(scoped, services);
       servicePrincipalRoutes(scoped, services);
-      armRoutes(scoped, services);
+      armRoutes(scoped, services, [...modelOperations, ...onlineEndpointOperations]);
+      await scoringRoutes(scoped, services);
     },
     { prefix: services.publicUrl.pathPrefix },
   );

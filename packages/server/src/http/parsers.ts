@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { TesseraError } from '../errors.js';
+import { registerMultipartParser } from './multipart.js';
 
 const MAX_DEPTH = 32;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
@@ -74,7 +75,7 @@ export function parseFormBody(text: string): Map<string, string> {
   return params;
 }
 
-/** Replaces Fastify's parsers with ours: JSON and form bodies only. */
+/** Replaces Fastify's parsers with ours: JSON and form bodies, and multipart streams for the routes that take them. */
 export function registerBodyParsers(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   const json = (_req: unknown, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
@@ -93,4 +94,5 @@ export function registerBodyParsers(app: FastifyInstance): void {
       done(err as Error, undefined);
     }
   });
+  registerMultipartParser(app);
 }

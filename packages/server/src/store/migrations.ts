@@ -7,6 +7,8 @@ import { initial } from './migrations/0001_initial.js';
 import { principalsAndResources } from './migrations/0002_principals_and_resources.js';
 import { accessIndexes } from './migrations/0003_access_indexes.js';
 import { audit } from './migrations/0004_audit.js';
+import { models } from './migrations/0005_models.js';
+import { webServices } from './migrations/0006_web_services.js';
 
 /** All migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +16,6 @@ export const migrations: Record<string, Migration> = {
   '0002_principals_and_resources': principalsAndResources,
   '0003_access_indexes': accessIndexes,
   '0004_audit': audit,
+  '0005_models': models,
+  '0006_web_services': webServices,
 };

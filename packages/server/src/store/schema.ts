@@ -201,6 +201,108 @@ export interface AuditRecordsTable {
   client_ip: string | null;
 }
 
+/** One model version (a model is the versions sharing a `name_key` in a workspace). */
+export interface ModelsTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  name_key: string;
+  version: number;
+  description: string;
+  /** JSON object of strings. */
+  tags: string;
+  sha256: string;
+  size: number;
+  /** `file` or `folder`. */
+  kind: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface ModelFilesTable {
+  version_id: string;
+  path: string;
+  sha256: string;
+  size: number;
+}
+
+export interface ModelBlobsTable {
+  sha256: string;
+  size: number;
+  claimed_at: number;
+}
+
+/** A blob an upload in progress has written and not yet referenced. */
+export interface ModelBlobClaimsTable {
+  id: string;
+  upload_id: string;
+  sha256: string;
+  created_at: number;
+}
+
+export interface WebServicesTable {
+  id: string;
+  workspace_id: string;
+  tenant_id: string;
+  name: string;
+  /** Lower-cased name. */
+  name_key: string;
+  /** Unique server-wide: `name_key`, or `name_key/version` for ML Server services. */
+  route_key: string;
+  /** `azureml` (the management API) or `mlserver` (ML Server's publishing API). */
+  kind: string;
+  /** ML Server's version; null for `azureml` services. */
+  mlserver_version: string | null;
+  description: string;
+  /** JSON object. */
+  tags: string;
+  /** `instance` or `cluster`. */
+  target: string;
+  /** `key`, `token`, `aad` or `none`. */
+  auth_mode: string;
+  /** `python`, `javascript` or `onnx`. */
+  runtime: string;
+  entry_script_name: string | null;
+  entry_script: string | null;
+  /** JSON: the script contract (`{kind: 'azureml'}`, or mlserver's initCode, inputs, outputs). */
+  contract: string;
+  /** JSON: the models as resolved, `[{id, name, version}]`. */
+  model_refs: string;
+  cpu_cores: number;
+  memory_gb: number;
+  replicas: number;
+  scoring_timeout_ms: number;
+  max_queue_size: number;
+  /** `Transitioning`, `Healthy` or `Failed`. */
+  state: string;
+  error: string | null;
+  /** Bumped on every change (settings, keys, state): what replicas poll to refresh their view. */
+  generation: number;
+  /** Bumped when what runs changes (script, models, sizes): names the runtime's directory. */
+  config_version: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebServiceKeysTable {
+  service_id: string;
+  /** `Primary` or `Secondary`. */
+  key_type: string;
+  /** SHA-256 of the key, hex: the lookup key. */
+  key_hash: string;
+  /** The key sealed with the master key, so listKeys can show it. */
+  key_sealed: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+}
+
+export interface WebServiceModelsTable {
+  service_id: string;
+  model_version_id: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   subscriptions: SubscriptionsTable;
@@ -218,5 +320,12 @@ export interface Database {
   workspaces: WorkspacesTable;
   role_definitions: RoleDefinitionsTable;
   audit_records: AuditRecordsTable;
+  models: ModelsTable;
+  model_files: ModelFilesTable;
+  model_blobs: ModelBlobsTable;
+  model_blob_claims: ModelBlobClaimsTable;
+  web_services: WebServicesTable;
+  web_service_keys: WebServiceKeysTable;
+  web_service_models: WebServiceModelsTable;
 }
 

@@ -51,6 +51,8 @@ const CANONICAL = new Map(
     'services',
     'listKeys',
     'regenerateKeys',
+    'getLogs',
+    'token',
   ].map((w) => [w.toLowerCase(), w]),
 );
 

@@ -42,8 +42,8 @@ export function resourceGroupView(row: ResourceGroupRow): Record<string, unknown
   };
 }
 
-/** A workspace in ARM's shape; the server's read-only properties are filled in. */
-export function workspaceView(record: WorkspaceRecord): Record<string, unknown> {
+/** A workspace in ARM's shape; the server's read-only properties (with `discoveryUrl`, the server's public URL) are filled in. */
+export function workspaceView(record: WorkspaceRecord, discoveryUrl: string): Record<string, unknown> {
   const { row, group } = record;
   const properties = parsed(row.properties);
   const createdAt = new Date(row.created_at).toISOString();
@@ -61,6 +61,7 @@ export function workspaceView(record: WorkspaceRecord): Record<string, unknown> 
       provisioningState: 'Succeeded',
       workspaceId: row.id,
       creationTime: createdAt,
+      discoveryUrl,
     },
     systemData: { createdAt, createdBy: row.created_by, createdByType: row.created_by ? 'User' : null },
   };

@@ -1,13 +1,15 @@
 /**
  * The query string of ARM requests: `api-version` (any value is accepted, as every
- * version of the API is served the same way) and OData `$filter` in the few forms ARM
- * documents for role assignments and definitions.
+ * version of the API is served the same way), OData `$filter` in the few forms ARM
+ * documents for role assignments and definitions, and `path` (a model file to download).
  */
 import { TesseraError } from '../../../errors.js';
 
 export interface ArmQuery {
   apiVersion: string | undefined;
   filter: FilterClause[];
+  /** `path`: the file of a model version to download. */
+  path: string | undefined;
 }
 
 export type FilterClause =
@@ -21,7 +23,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Reads the query: one value per parameter, printable, at most 2048 characters. */
 export function readQuery(raw: unknown): ArmQuery {
-  const query: ArmQuery = { apiVersion: undefined, filter: [] };
+  const query: ArmQuery = { apiVersion: undefined, filter: [], path: undefined };
   if (raw === null || typeof raw !== 'object') return query;
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     const safeKey = /^[\w$.-]{1,64}$/.test(key) ? `'${key}'` : 'with an unprintable name';
@@ -32,6 +34,7 @@ export function readQuery(raw: unknown): ArmQuery {
     const lower = key.toLowerCase();
     if (lower === 'api-version') query.apiVersion = value;
     else if (lower === '$filter') query.filter = parseFilter(value);
+    else if (lower === 'path') query.path = value;
   }
   return query;
 }

@@ -18,14 +18,14 @@ const ENVELOPE = ['id', 'name', 'type', 'location', 'tags', 'properties', 'manag
 const WORKSPACE_ENVELOPE = ['id', 'name', 'type', 'location', 'tags', 'properties', 'identity', 'sku', 'kind', 'systemData', 'etag'] as const;
 
 /** The name of the level of `type` in `levels`. */
-function nameOf(levels: readonly ResourceLevel[], type: string): string {
+export function nameOf(levels: readonly ResourceLevel[], type: string): string {
   const level = levels.find((l) => l.type.toLowerCase() === type.toLowerCase());
   if (!level) throw new Error(`no ${type} level`);
   return level.name;
 }
 
 /** The `items` the caller may read, in order. */
-async function readable<T>(ctx: ArmContext, items: T[], action: string, idOf: (item: T) => string): Promise<T[]> {
+export async function readable<T>(ctx: ArmContext, items: T[], action: string, idOf: (item: T) => string): Promise<T[]> {
   const out: T[] = [];
   for (const item of items) {
     if ((await ctx.services.access.decide(ctx.caller.objectId, action, idOf(item))).allowed) out.push(item);
@@ -54,7 +54,7 @@ async function seesSubscription(ctx: ArmContext, id: string): Promise<boolean> {
  * or below it, or allowed the list's own read there. Otherwise 403, as ARM answers, the
  * same whether or not the parent exists, so lists cannot be used to probe for names.
  */
-async function mayListUnder(ctx: ArmContext, parent: string, readAction: string): Promise<void> {
+export async function mayListUnder(ctx: ArmContext, parent: string, readAction: string): Promise<void> {
   const { access } = ctx.services;
   if ((await access.decide(ctx.caller.objectId, readAction, parent)).allowed || (await access.reachesInto(ctx.caller.objectId, parent))) return;
   await authorize(ctx.services, ctx.request, ctx.permission.action, ctx.permission.scope);
@@ -172,7 +172,7 @@ const listWorkspaces: ArmOperation = {
     await mayListUnder(ctx, ctx.parentId, group === undefined ? `${SUBSCRIPTION_TYPE}/read` : `${RESOURCE_GROUP_TYPE}/read`);
     const records = await ctx.services.workspace.workspaces.list(ctx.caller.tenantId, sub, group);
     const visible = await readable(ctx, records, `${WORKSPACE_TYPE}/read`, (r) => workspaceId(r.group.subscription_id, r.group.name, r.row.name));
-    return { body: { value: visible.map(workspaceView) } };
+    return { body: { value: visible.map((r) => workspaceView(r, ctx.services.publicUrl.base)) } };
   },
 };
 
@@ -186,7 +186,7 @@ const getWorkspace: ArmOperation = {
   resourceType: WORKSPACE_TYPE,
   parents: [RESOURCE_GROUP_TYPE],
   async handle(ctx) {
-    return { body: workspaceView(await ctx.services.workspace.workspaces.get(...workspaceArgs(ctx))) };
+    return { body: workspaceView(await ctx.services.workspace.workspaces.get(...workspaceArgs(ctx)), ctx.services.publicUrl.base) };
   },
 };
 
@@ -210,7 +210,7 @@ const putWorkspace: ArmOperation = {
   async handle(ctx) {
     const body = workspaceBody(ctx);
     const record = await ctx.services.workspace.workspaces.put(...workspaceArgs(ctx), { location: body.location, tags: body.tags, properties: body.properties }, ctx.caller.objectId);
-    return { status: record.created ? 201 : 200, body: workspaceView(record) };
+    return { status: record.created ? 201 : 200, body: workspaceView(record, ctx.services.publicUrl.base) };
   },
 };
 
@@ -222,7 +222,7 @@ const patchWorkspace: ArmOperation = {
   async handle(ctx) {
     const body = workspaceBody(ctx);
     const record = await ctx.services.workspace.workspaces.patch(...workspaceArgs(ctx), { location: body.location, tags: body.tags, properties: body.properties });
-    return { body: workspaceView(record) };
+    return { body: workspaceView(record, ctx.services.publicUrl.base) };
   },
 };
 

@@ -8,13 +8,14 @@
  * under. Lists filter what the caller may read instead, and a few operations check a
  * scope named in their body; each operation declares which.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../../services.js';
 import type { WorkspaceServices } from '../../../workspace/index.js';
 import { TesseraError } from '../../../errors.js';
 import { authorize, requireAuth, type Caller } from '../../auth.js';
 import { parseSegments, resourceId, type ResourceLevel, type ResourcePath } from '../../../workspace/resourceIds.js';
 import { readQuery, type ArmQuery } from './query.js';
+import { MultipartBody, multipartNotAccepted, type MultipartRouteConfig } from '../../multipart.js';
 
 /** The services the management API needs: the server's, plus the workspace part. */
 export type ArmServices = Services & { workspace: WorkspaceServices };
@@ -46,7 +47,9 @@ export interface ArmContext {
 
 export interface ArmResult {
   status?: number;
+  /** JSON, or a stream sent as it is (with its headers). */
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export interface ArmOperation {
@@ -58,6 +61,10 @@ export interface ArmOperation {
   parents?: readonly string[];
   /** `rule` (default): checked before the handler; `filtered`: the handler filters a list; `handler`: the handler checks a scope from its body. */
   check?: 'rule' | 'filtered' | 'handler';
+  /** Takes a multipart/form-data body (a {@link MultipartBody}) instead of JSON. */
+  multipart?: boolean;
+  /** A larger JSON body than the server's limit (a web service's entry script). */
+  bodyLimit?: number;
   handle(ctx: ArmContext): Promise<ArmResult>;
 }
 
@@ -90,6 +97,12 @@ export function segmentsOf(rawPath: string): string[] {
   });
 }
 
+/** The size of a parsed JSON body: as sent when the length was declared, else as re-serialized. */
+function bodyBytes(request: FastifyRequest): number {
+  const declared = Number(request.headers['content-length']);
+  return Number.isFinite(declared) && declared > 0 ? declared : Buffer.byteLength(JSON.stringify(request.body) ?? '');
+}
+
 /** Operations by (method, shape, type), and the catch-all routes that dispatch to them. */
 export class ArmRouter {
   private readonly operations = new Map<string, ArmOperation>();
@@ -109,10 +122,15 @@ export class ArmRouter {
   /** Registers the catch-all routes on `app` (the public URL's prefix is the instance's). */
   register(app: FastifyInstance): void {
     const authenticate = requireAuth(this.services, 'management');
+    const limits = [...this.operations.values()].map((op) => op.bodyLimit ?? 0);
     app.route({
       method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST'],
       url: '/*',
       exposeHeadRoute: false,
+      // The largest any operation takes; each operation's own limit is checked in dispatch.
+      bodyLimit: Math.max(this.services.config.bodyLimit, ...limits),
+      // The parser hands the stream on; operations without `multipart` refuse it below.
+      config: { acceptsMultipart: true } satisfies MultipartRouteConfig as FastifyContextConfig,
       handler: async (request, reply) => this.dispatch(request, reply, authenticate),
     });
   }
@@ -140,6 +158,12 @@ export class ArmRouter {
     const permission = permissionFor(method, path);
     const query = readQuery(request.query);
     if ((op.check ?? 'rule') === 'rule') await authorize(this.services, request, permission.action, permission.scope);
+    const multipart = request.body instanceof MultipartBody;
+    if (multipart && !op.multipart) throw multipartNotAccepted();
+    if (!multipart && request.body !== undefined && bodyBytes(request) > (op.bodyLimit ?? this.services.config.bodyLimit)) {
+      throw new TesseraError('RequestEntityTooLarge', 'The request body is larger than this endpoint accepts.');
+    }
+    if (!multipart && op.multipart) throw new TesseraError('UnsupportedMediaType', 'This endpoint takes multipart/form-data: one part per file, named \'file\', its filename the path in the model.');
     const result = await op.handle({
       services: this.services,
       request,
@@ -155,6 +179,7 @@ export class ArmRouter {
       permission,
     });
     const status = result.status ?? 200;
+    if (result.headers) void reply.headers(result.headers);
     if (request.method === 'HEAD') return reply.status(status === 200 ? 204 : status).send();
     if (result.body === undefined) return reply.status(status).send();
     return reply.status(status).send(result.body);

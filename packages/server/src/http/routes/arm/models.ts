@@ -1,0 +1,197 @@
+/**
+ * The model registry under ARM's paths: `W/models` (containers) and
+ * `W/models/{name}/versions/{version}` (immutable versions), uploaded as multipart and
+ * downloaded file by file with `?path=`. Permissions follow the router's one rule; the
+ * model list is filtered to what the caller may read.
+ */
+import fs from 'node:fs';
+import type { FastifyRequest } from 'fastify';
+import { TesseraError } from '../../../errors.js';
+import { RESOURCE_GROUP_TYPE, SUBSCRIPTION_TYPE, WORKSPACE_TYPE } from '../../../workspace/resourceIds.js';
+import { checkWorkspaceName } from '../../../workspace/names.js';
+import { workspaceId } from '../../../workspace/workspaces.js';
+import type { ModelContainerRecord, ModelVersionRecord } from '../../../workspace/models.js';
+import { MultipartBody } from '../../multipart.js';
+import type { ArmContext, ArmOperation } from './router.js';
+import { mayListUnder, nameOf, readable } from './resources.js';
+import { discardRest, receiveModelUpload } from './modelUpload.js';
+
+export const MODEL_TYPE = `${WORKSPACE_TYPE}/models`;
+export const MODEL_VERSION_TYPE = `${MODEL_TYPE}/versions`;
+
+/** The resource ID of a model. */
+function modelId(workspace: string, name: string): string {
+  return `${workspace}/models/${name}`;
+}
+
+/** A version in ARM's envelope. */
+export function modelVersionView(workspace: string, v: ModelVersionRecord): Record<string, unknown> {
+  return {
+    id: `${modelId(workspace, v.name)}/versions/${v.version}`,
+    name: String(v.version),
+    type: MODEL_VERSION_TYPE,
+    properties: {
+      modelName: v.name,
+      version: v.version,
+      description: v.description,
+      tags: v.tags,
+      sha256: v.sha256,
+      size: v.size,
+      kind: v.kind,
+      files: v.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })),
+      createdBy: v.createdBy,
+      createdAt: new Date(v.createdAt).toISOString(),
+    },
+  };
+}
+
+/** A model (container) in ARM's envelope. */
+export function modelView(workspace: string, m: ModelContainerRecord): Record<string, unknown> {
+  return {
+    id: modelId(workspace, m.name),
+    name: m.name,
+    type: MODEL_TYPE,
+    properties: { latestVersion: m.latestVersion, description: m.description, createdAt: new Date(m.createdAt).toISOString() },
+  };
+}
+
+/** The workspace the request addresses: its row id and its resource ID (in stored casing). */
+async function workspaceOf(ctx: ArmContext): Promise<{ rowId: string; id: string }> {
+  const record = await ctx.services.workspace.workspaces.get(
+    ctx.caller.tenantId,
+    nameOf(ctx.levels, SUBSCRIPTION_TYPE),
+    nameOf(ctx.levels, RESOURCE_GROUP_TYPE),
+    checkWorkspaceName(nameOf(ctx.levels, WORKSPACE_TYPE)),
+  );
+  return { rowId: record.row.id, id: workspaceId(record.group.subscription_id, record.group.name, record.row.name) };
+}
+
+/** ASCII-only, quote-free: safe inside a quoted header parameter. */
+function asciiName(fileName: string): string {
+  return fileName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200) || 'download';
+}
+
+/** `attachment` with the file's base name, plainly and RFC 5987-encoded. */
+function contentDisposition(filePath: string): string {
+  const base = filePath.slice(filePath.lastIndexOf('/') + 1);
+  return `attachment; filename="${asciiName(base)}"; filename*=UTF-8''${encodeURIComponent(base)}`;
+}
+
+const listModels: ArmOperation = {
+  method: 'GET',
+  shape: 'collection',
+  resourceType: MODEL_TYPE,
+  parents: [WORKSPACE_TYPE],
+  check: 'filtered',
+  async handle(ctx) {
+    await mayListUnder(ctx, ctx.parentId, `${WORKSPACE_TYPE}/read`);
+    const ws = await workspaceOf(ctx);
+    const models = await ctx.services.workspace.models.listModels(ws.rowId);
+    const visible = await readable(ctx, models, `${MODEL_TYPE}/read`, (m) => modelId(ws.id, m.name));
+    return { body: { value: visible.map((m) => modelView(ws.id, m)) } };
+  },
+};
+
+const getModel: ArmOperation = {
+  method: 'GET',
+  shape: 'instance',
+  resourceType: MODEL_TYPE,
+  parents: [WORKSPACE_TYPE],
+  async handle(ctx) {
+    const ws = await workspaceOf(ctx);
+    return { body: modelView(ws.id, await ctx.services.workspace.models.getModel(ws.rowId, ctx.name!)) };
+  },
+};
+
+const deleteModel: ArmOperation = {
+  method: 'DELETE',
+  shape: 'instance',
+  resourceType: MODEL_TYPE,
+  parents: [WORKSPACE_TYPE],
+  async handle(ctx) {
+    const ws = await workspaceOf(ctx);
+    await ctx.services.workspace.models.deleteModel(ws.rowId, ctx.name!);
+    return { status: 200 };
+  },
+};
+
+const listVersions: ArmOperation = {
+  method: 'GET',
+  shape: 'collection',
+  resourceType: MODEL_VERSION_TYPE,
+  parents: [MODEL_TYPE],
+  async handle(ctx) {
+    const ws = await workspaceOf(ctx);
+    const versions = await ctx.services.workspace.models.listVersions(ws.rowId, nameOf(ctx.levels, MODEL_TYPE));
+    return { body: { value: versions.map((v) => modelVersionView(ws.id, v)) } };
+  },
+};
+
+/** A version, or with `?path=` one of its files' bytes. */
+const getVersion: ArmOperation = {
+  method: 'GET',
+  shape: 'instance',
+  resourceType: MODEL_VERSION_TYPE,
+  parents: [MODEL_TYPE],
+  async handle(ctx) {
+    const ws = await workspaceOf(ctx);
+    const version = await ctx.services.workspace.models.getVersion(ws.rowId, nameOf(ctx.levels, MODEL_TYPE), ctx.name!);
+    if (ctx.query.path === undefined) return { body: modelVersionView(ws.id, version) };
+    const file = version.files.find((f) => f.path === ctx.query.path!.normalize('NFC'));
+    if (!file) throw new TesseraError('ResourceNotFound', `Version ${version.version} of model '${version.name}' holds no file at that path.`);
+    const headers = {
+      'content-type': 'application/octet-stream',
+      'content-length': String(file.size),
+      'content-disposition': contentDisposition(file.path),
+    };
+    if (ctx.request.method === 'HEAD') return { headers };
+    return { headers, body: fs.createReadStream(ctx.services.workspace.models.blobPath(file.sha256)) };
+  },
+};
+
+const deleteVersion: ArmOperation = {
+  method: 'DELETE',
+  shape: 'instance',
+  resourceType: MODEL_VERSION_TYPE,
+  parents: [MODEL_TYPE],
+  async handle(ctx) {
+    const ws = await workspaceOf(ctx);
+    await ctx.services.workspace.models.deleteVersion(ws.rowId, nameOf(ctx.levels, MODEL_TYPE), ctx.name!);
+    return { status: 200 };
+  },
+};
+
+/**
+ * Throws `err` once the rest of the refused body is read, so a client still sending sees
+ * the answer; past a bound the answer closes the connection instead (see app.ts).
+ */
+async function refuse(request: FastifyRequest, err: unknown): Promise<never> {
+  await discardRest(request.raw);
+  throw err;
+}
+
+/** PUT a version: multipart, one `file` part per file; 201 with the version. */
+const putVersion: ArmOperation = {
+  method: 'PUT',
+  shape: 'instance',
+  resourceType: MODEL_VERSION_TYPE,
+  parents: [MODEL_TYPE],
+  multipart: true,
+  async handle(ctx) {
+    const body = ctx.body as MultipartBody;
+    let upload;
+    try {
+      const ws = await workspaceOf(ctx);
+      upload = await ctx.services.workspace.models.beginUpload(ws.rowId, nameOf(ctx.levels, MODEL_TYPE), ctx.name!);
+      await receiveModelUpload(body, upload, ctx.services.config.modelUploadLimit);
+      const version = await upload.commit(ctx.caller.objectId);
+      return { status: 201, body: modelVersionView(ws.id, version) };
+    } catch (err) {
+      await upload?.abandon();
+      return refuse(ctx.request, err);
+    }
+  },
+};
+
+/** The model operations, for `armRoutes`' `extra`. */
+export const modelOperations: ArmOperation[] = [listModels, getModel, deleteModel, listVersions, getVersion, deleteVersion, putVersion];

@@ -1,0 +1,45 @@
+/**
+ * The scoring endpoints: `POST /api/v1/service/{name}/score` and
+ * `GET /api/v1/service/{name}/swagger.json`. The hot path: the gateway answers from its
+ * in-memory view; nothing here touches the store or writes an audit record (no caller
+ * is set, so the request audit skips these). The body reaches the runtime as sent.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../../services.js';
+import { TesseraError } from '../../errors.js';
+
+interface ServiceParams {
+  name: string;
+}
+
+const NOT_JSON = new TesseraError('InvalidRequestContent', 'The request body must be a JSON document.');
+
+/** Registers the scoring routes in their own context: any content type, read as text, up to the scoring body limit. */
+export async function scoringRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const { gateway } = services.scoring;
+  const bodyLimit = services.config.scoring.bodyLimit;
+  await app.register(async (scoped) => {
+    scoped.removeAllContentTypeParsers();
+    scoped.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
+
+    scoped.post<{ Params: ServiceParams }>('/api/v1/service/:name/score', { bodyLimit }, async (request: FastifyRequest<{ Params: ServiceParams }>, reply: FastifyReply) => {
+      const entry = gateway.find(request.params.name);
+      await gateway.authenticate(entry, request.headers.authorization);
+      const body = request.body;
+      if (typeof body !== 'string' || body.length === 0) throw NOT_JSON;
+      try {
+        JSON.parse(body);
+      } catch {
+        throw NOT_JSON;
+      }
+      const answer = await gateway.run(entry, body);
+      return reply.type('application/json; charset=utf-8').send(answer);
+    });
+
+    scoped.get<{ Params: ServiceParams }>('/api/v1/service/:name/swagger.json', async (request, reply) => {
+      const entry = gateway.find(request.params.name);
+      await gateway.authenticate(entry, request.headers.authorization);
+      return reply.send(gateway.swagger(entry));
+    });
+  });
+}
