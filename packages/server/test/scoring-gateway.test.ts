@@ -42,7 +42,9 @@ describe('scoring gateway (sqlite)', () => {
     server = await startArmServer('sqlite');
     w = await makeWorkspace(server);
     await deploy(w, 'bystander', scriptBody('score.mjs', JS_ECHO));
-    await deploy(w, 'failures', scriptBody('score.py', PY_FAILURES, { scoringTimeoutMs: 1500, memoryGb: 0.25 }));
+    // The timeout leaves room for a crashed Python worker to restart under a loaded CI
+    // machine: the request after each failure waits for it within its own timeout.
+    await deploy(w, 'failures', scriptBody('score.py', PY_FAILURES, { scoringTimeoutMs: 5000, memoryGb: 0.25 }));
   });
   after(async () => {
     await server.close();
