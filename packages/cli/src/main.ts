@@ -5,7 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { TesseraApiError } from '@tessera/sdk';
-import { buildProgram } from './program.js';
+import { CLI_VERSION, buildProgram } from './program.js';
 import { UsageError } from './usageError.js';
 
 /** The message to print for a failure. API errors carry their code, as az prints them. */
@@ -17,6 +17,10 @@ function describe(err: unknown): string {
 
 /** Runs the command line `argv` (without node and the script); resolves with the exit status. */
 export async function run(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${CLI_VERSION}\n`);
+    return 0;
+  }
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return 0;

@@ -15,11 +15,15 @@ import { registerGroup } from './commands/group.js';
 import { registerMlWorkspace } from './commands/mlWorkspace.js';
 import { registerRole } from './commands/role.js';
 
+/** The CLI's version, printed by `tessera --version` (or -V). */
+export const CLI_VERSION = '0.1.0';
+
 /** Builds the program; parse errors throw a CommanderError instead of exiting. */
 export function buildProgram(): Command {
   const program = new Command('tessera')
     .description('Tessera: a self-hosted machine-learning workspace server, and its command line')
-    .version('0.1.0')
+    // No program-wide --version option: commander would take it anywhere on the line, and
+    // `ml model … --version N` names a model version. main.ts answers `tessera --version`.
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({ outputError: (text, write) => write(`ERROR: ${text.replace(/^error: /, '')}`) })

@@ -17,8 +17,12 @@ export interface HttpRequest {
   json?: unknown;
   /** Sent as `application/x-www-form-urlencoded`. */
   form?: Record<string, string>;
+  /** Sent as `multipart/form-data` (fetch streams the parts, e.g. blobs from `fs.openAsBlob`). */
+  formData?: FormData;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
+  /** Overrides the client's timeout for this request (long uploads and downloads). */
+  timeoutMs?: number;
 }
 
 /** Options of every client that talks HTTP. */
@@ -98,6 +102,42 @@ export class HttpClient {
    * @example await http.send<{ status: string }>({ method: 'GET', url: 'https://127.0.0.1:5080/health' })
    */
   async send<T>(request: HttpRequest): Promise<T> {
+    const { response, url, timeoutMs } = await this.fetch(request, 'application/json');
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      throw connectionError(err, request.method, url, timeoutMs);
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseBody(text, response.headers.get('content-type'));
+    } catch {
+      if (response.status >= 400) throw TesseraApiError.fromResponse(response.status, undefined, response.headers);
+      throw new TesseraConnectionError('InvalidResponse', `${describe(request.method, url)} answered HTTP ${response.status} with a body that is not JSON: is that a Tessera server?`);
+    }
+    if (response.status >= 400) throw TesseraApiError.fromResponse(response.status, parsed, response.headers);
+    return parsed as T;
+  }
+
+  /**
+   * Sends one request and resolves with the successful response unread (for downloads:
+   * read `body` as a stream); failures reject as in {@link send}.
+   */
+  async sendForStream(request: HttpRequest): Promise<Response> {
+    const { response, url, timeoutMs } = await this.fetch(request, '*/*');
+    if (response.status < 400) return response;
+    let parsed: unknown;
+    try {
+      parsed = parseBody(await response.text(), response.headers.get('content-type'));
+    } catch (err) {
+      if (err instanceof SyntaxError) parsed = undefined;
+      else throw connectionError(err, request.method, url, timeoutMs);
+    }
+    throw TesseraApiError.fromResponse(response.status, parsed, response.headers);
+  }
+
+  private async fetch(request: HttpRequest, accept: string): Promise<{ response: Response; url: URL; timeoutMs: number }> {
     let url: URL;
     try {
       url = new URL(request.url);
@@ -105,39 +145,28 @@ export class HttpClient {
       throw new TypeError('The server URL is not a valid URL.');
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('The server URL must start with http:// or https://.');
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': `tessera-sdk/0.1.0 node/${process.version}` };
-    let body: string | undefined;
+    const headers: Record<string, string> = { accept, 'user-agent': `tessera-sdk/0.1.0 node/${process.version}` };
+    let body: string | FormData | undefined;
     if (request.json !== undefined) {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(request.json);
     } else if (request.form !== undefined) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(request.form).toString();
+    } else if (request.formData !== undefined) {
+      // fetch writes the Content-Type with its boundary.
+      body = request.formData;
     }
     if (request.token !== undefined) headers.authorization = `Bearer ${request.token}`;
 
-    const signal = AbortSignal.timeout(this.timeoutMs);
-    let status: number;
-    let responseHeaders: Headers;
-    let text: string;
+    const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       // Redirects are refused: following one would resend a password or token elsewhere.
       const response = await globalThis.fetch(url, { method: request.method, headers, body, signal, redirect: 'error' });
-      status = response.status;
-      responseHeaders = response.headers;
-      text = await response.text();
+      return { response, url, timeoutMs };
     } catch (err) {
-      throw connectionError(err, request.method, url, this.timeoutMs);
+      throw connectionError(err, request.method, url, timeoutMs);
     }
-
-    let parsed: unknown;
-    try {
-      parsed = parseBody(text, responseHeaders.get('content-type'));
-    } catch {
-      if (status >= 400) throw TesseraApiError.fromResponse(status, undefined, responseHeaders);
-      throw new TesseraConnectionError('InvalidResponse', `${describe(request.method, url)} answered HTTP ${status} with a body that is not JSON: is that a Tessera server?`);
-    }
-    if (status >= 400) throw TesseraApiError.fromResponse(status, parsed, responseHeaders);
-    return parsed as T;
   }
 }

@@ -4,7 +4,7 @@
  * {@link MLServerAuthentication}, or your own {@link AbstractAuthentication}), the
  * {@link DeployClient} of Machine Learning Server, and typed access to the directory,
  * service principals, resource groups and workspaces, role-based access control and
- * administration APIs.
+ * administration APIs; {@link Workspace} and {@link Model} for the model registry.
  */
 export { Audience, TESSERA_CLI_CLIENT_ID, type AccessToken } from './audience.js';
 export { AbstractAuthentication, RENEW_BEFORE_EXPIRY_MS, renewalTime, type AuthenticationOptions } from './abstractAuthentication.js';
@@ -38,6 +38,8 @@ export {
   type RoleDefinition,
   type RolePermission,
 } from './authorizationManagement.js';
+export { CONFIG_FILE_NAMES, Workspace, type WorkspaceConfigFile, type WorkspaceGetOptions } from './workspace.js';
+export { Model, type ModelRegisterOptions, type ModelVersionProperties } from './model.js';
 export { resourceGroupId, scopePath, subscriptionId, workspaceId } from './armPaths.js';
 export { Administration, type AuditQuery, type AuditRecord, type SignInLockout, type SigningAlg, type SigningKeyInfo } from './administration.js';
 export { NotSignedInError, TesseraApiError, TesseraConnectionError } from './errors.js';

@@ -47,6 +47,20 @@ export class TesseraClient {
     return this.http.send<T>({ method, url: `${this.server}${path}`, json: body, token });
   }
 
+  /** Sends `form` as multipart/form-data (streamed by fetch); resolves with the parsed JSON answer. */
+  async requestMultipart<T = unknown>(method: HttpMethod, path: string, form: FormData, options: { audience?: string; timeoutMs?: number } = {}): Promise<T> {
+    if (!path.startsWith('/')) throw new TypeError(`The path must start with '/': '${path.slice(0, 100)}'.`);
+    const { token } = await this.auth.getToken(options.audience ?? Audience.ControlPlane);
+    return this.http.send<T>({ method, url: `${this.server}${path}`, formData: form, token, timeoutMs: options.timeoutMs });
+  }
+
+  /** Sends a GET and resolves with the successful response unread, to stream its body (a download). */
+  async requestStream(path: string, options: { audience?: string; timeoutMs?: number } = {}): Promise<Response> {
+    if (!path.startsWith('/')) throw new TypeError(`The path must start with '/': '${path.slice(0, 100)}'.`);
+    const { token } = await this.auth.getToken(options.audience ?? Audience.ControlPlane);
+    return this.http.sendForStream({ method: 'GET', url: `${this.server}${path}`, token, timeoutMs: options.timeoutMs });
+  }
+
   /** The signed-in principal, as the server sees it now. */
   me(): Promise<Me> {
     return this.request<Me>('GET', '/me');

@@ -66,7 +66,7 @@ for (const kind of STORE_KINDS) {
         assert.deepEqual(filtered.body.value.map((r) => r.name), ['f6c7c914-8db3-469d-8ca1-694a8f32e121']);
         const one = await call<RoleDefinitionBody>(p.url(defUrl(p.sub, READER)), { token: admin });
         assert.equal(one.body.id, `${p.sub}/providers/Microsoft.Authorization/roleDefinitions/${READER}`);
-        assert.deepEqual(one.body.properties.permissions[0]!.actions, ['*/read']);
+        assert.deepEqual(one.body.properties.permissions[0]!.actions, ['*/read', 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/token/action']);
         assert.equal(one.body.properties.type, 'BuiltInRole');
         const contributor = await call<RoleDefinitionBody>(p.url(defUrl('/', 'b24988ac-6180-42a0-ab88-20f7382dd24c')), { token: admin });
         assert.ok(contributor.body.properties.permissions[0]!.notActions.includes('Tessera.Tokens/*'));

@@ -1,15 +1,17 @@
 /**
- * `tessera ml workspace create|list|show|delete|share`: workspaces, as the azure-cli-ml
- * extension had them (`-w` workspace, `-g` resource group).
+ * `tessera ml workspace create|list|show|delete|share|download-config`: workspaces, as
+ * the azure-cli-ml extension had them (`-w` workspace, `-g` resource group); and `ml model`.
  */
 import type { Command } from 'commander';
-import { workspaceId } from '@tessera/sdk';
+import path from 'node:path';
+import { Workspace, workspaceId } from '@tessera/sdk';
 import { parseTags } from '../parsers.js';
 import { resolveAssignee, resolveRole, subscriptionOf } from '../resolve.js';
 import { signedIn } from '../signedIn.js';
 import { printing } from './action.js';
 import { subscriptionOption } from './group.js';
 import { assignmentView } from './role.js';
+import { registerMlModel } from './mlModel.js';
 
 interface WorkspaceOptions {
   workspaceName: string;
@@ -36,7 +38,7 @@ function workspaceCommand(parent: Command, name: string, description: string): C
 
 /** Adds `ml workspace` to `program`. */
 export function registerMlWorkspace(program: Command): void {
-  const ml = program.command('ml').description('machine learning: workspaces');
+  const ml = program.command('ml').description('machine learning: workspaces and models');
   const workspace = ml.command('workspace').description('workspaces');
 
   workspaceCommand(workspace, 'create', 'create a workspace in a resource group, or update its tags and properties')
@@ -72,6 +74,16 @@ export function registerMlWorkspace(program: Command): void {
     }),
   );
 
+  workspaceCommand(workspace, 'download-config', "write the workspace's config.json (for Workspace.fromConfig and the model commands)")
+    .option('--path <dir>', 'directory to write config.json into (default: the current directory)')
+    .action(
+      printing(async (o: WorkspaceOptions & { path?: string }) => {
+        const s = await signedIn();
+        const ws = await Workspace.get({ name: o.workspaceName, resourceGroup: o.resourceGroup, subscriptionId: await subscriptionOf(s, o.subscription), auth: s.auth, serverUrl: s.account.server });
+        return { path: await ws.writeConfig({ path: path.resolve(o.path ?? '.') }) };
+      }),
+    );
+
   workspaceCommand(workspace, 'delete', 'delete a workspace and the role assignments under it').action(
     printing(async (o: WorkspaceOptions) => {
       const s = await signedIn();
@@ -91,4 +103,6 @@ export function registerMlWorkspace(program: Command): void {
         return assignmentView(await s.rbac.createRoleAssignment(scope, { roleDefinitionId: role.id, principalId: principal.id, principalType: principal.type }));
       }),
     );
+
+  registerMlModel(ml);
 }

@@ -29,9 +29,9 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
  * Runs `tessera …args` to completion.
  * @example const { code, stdout } = await tessera(['account', 'show'], { TESSERA_CONFIG_DIR: dir });
  */
-export function tessera(args: string[], env: Record<string, string>): Promise<CliResult> {
+export function tessera(args: string[], env: Record<string, string>, options: { cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TESSERA_BIN, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TESSERA_BIN, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -42,8 +42,8 @@ export function tessera(args: string[], env: Record<string, string>): Promise<Cl
 }
 
 /** Runs `tessera …args`, expects exit status 0, and parses its JSON output. */
-export async function tesseraJson<T = Record<string, unknown>>(args: string[], env: Record<string, string>): Promise<T> {
-  const result = await tessera(args, env);
+export async function tesseraJson<T = Record<string, unknown>>(args: string[], env: Record<string, string>, options: { cwd?: string } = {}): Promise<T> {
+  const result = await tessera(args, env, options);
   if (result.code !== 0) throw new Error(`tessera ${args[0]} ${args[1] ?? ''} exited ${result.code}: ${result.stderr}`);
   return JSON.parse(result.stdout) as T;
 }

@@ -60,8 +60,8 @@ export class OnnxRuntime implements ServiceRuntime {
     try {
       feeds = feedsOf(input.body, session);
     } catch (error) {
-      if (error instanceof TensorInputError) return Promise.resolve({ ok: false, reason: 'client', message: error.message });
-      throw error;
+      const message = error instanceof TensorInputError ? error.message : `the input could not be made into tensors: ${truncate(describe(error), 1000)}`;
+      return Promise.resolve({ ok: false, reason: 'client', message });
     }
     return new Promise<ScoreOutcome>((resolve) => {
       let settled = false;

@@ -40,8 +40,9 @@ export interface RuntimeSpec {
   /**
    * A private working directory for this service replica, already created. The entry
    * script lies in it as `entryScript`; the runtime may write there. Scripts find their
-   * models through `AZUREML_MODEL_DIR` (the first model's directory's parent, as in Azure
-   * ML) and the models list.
+   * models through `AZUREML_MODEL_DIR` (as in Azure ML: with one model, the directory
+   * holding its files; with several, their deepest common directory; see
+   * environment.ts `modelDirOf`) and `TESSERA_MODELS` (JSON: [{name, version, path}]).
    */
   directory: string;
   /** The entry script's file name inside `directory` (`score.py`, `score.mjs`, …); none for ONNX. */

@@ -59,6 +59,8 @@ export function receiveModelUpload(body: MultipartBody, upload: ModelUpload, upl
     };
 
     parser.on('file', (name: string, stream: Readable, info: busboy.FileInfo) => {
+      // Errors reach the upload through its pipeline; a part destroyed before its turn has none yet.
+      stream.on('error', () => undefined);
       if (failed) {
         stream.resume();
         return;

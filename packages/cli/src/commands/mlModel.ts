@@ -1,0 +1,95 @@
+/**
+ * `tessera ml model register|list|show|download|delete`: the model registry, as the
+ * azure-cli-ml extension had it. The workspace is `-w`/`-g` (with `--subscription`), or
+ * else the config.json found from the current directory upwards.
+ */
+import type { Command } from 'commander';
+import { CliAuthentication, Model, Workspace } from '@tessera/sdk';
+import { parseTags } from '../parsers.js';
+import { subscriptionOf } from '../resolve.js';
+import { signedIn } from '../signedIn.js';
+import { UsageError } from '../usageError.js';
+import { printing } from './action.js';
+import { subscriptionOption } from './group.js';
+
+interface WorkspaceOptions {
+  workspaceName?: string;
+  resourceGroup?: string;
+  subscription?: string;
+}
+
+/** A whole number from 1. */
+function parseVersion(value: string): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(value)) throw new UsageError(`--version must be a whole number from 1, not '${value.slice(0, 20)}'.`);
+  return Number(value);
+}
+
+/** The workspace the options (or the nearest config.json) name, on the signed-in session. */
+async function workspaceOf(o: WorkspaceOptions): Promise<Workspace> {
+  if ((o.workspaceName === undefined) !== (o.resourceGroup === undefined)) throw new UsageError('give both -w/--workspace-name and -g/--resource-group, or neither (to use config.json).');
+  if (o.workspaceName === undefined) return Workspace.fromConfig({ auth: new CliAuthentication() });
+  const s = await signedIn();
+  return Workspace.get({ name: o.workspaceName, resourceGroup: o.resourceGroup!, subscriptionId: await subscriptionOf(s, o.subscription), auth: s.auth, serverUrl: s.account.server });
+}
+
+function modelCommand(parent: Command, name: string, description: string): Command {
+  return subscriptionOption(
+    parent
+      .command(name)
+      .description(description)
+      .option('-w, --workspace-name <name>', 'workspace name (default: from config.json)')
+      .option('-g, --resource-group <name>', 'resource group name (default: from config.json)'),
+  );
+}
+
+/** Adds `model` under `ml`. */
+export function registerMlModel(ml: Command): void {
+  const model = ml.command('model').description('registered models');
+
+  modelCommand(model, 'register', 'register a file or a folder as a new model version')
+    .requiredOption('-n, --name <name>', 'model name')
+    .requiredOption('-p, --path <path>', 'the model file or folder')
+    .option('-d, --description <text>', 'description')
+    .option('--tags <tags>', 'space-separated key=value pairs', parseTags)
+    .option('-v, --version <n>', 'version number (default: the latest + 1)', parseVersion)
+    .action(
+      printing(async (o: WorkspaceOptions & { name: string; path: string; description?: string; tags?: Record<string, string>; version?: number }) => {
+        const workspace = await workspaceOf(o);
+        return Model.register({ workspace, modelPath: o.path, modelName: o.name, description: o.description, tags: o.tags, version: o.version });
+      }),
+    );
+
+  modelCommand(model, 'list', "list the workspace's model versions, each model's newest first")
+    .option('-n, --name <name>', 'only this model')
+    .action(
+      printing(async (o: WorkspaceOptions & { name?: string }) => Model.list(await workspaceOf(o), { name: o.name })),
+    );
+
+  modelCommand(model, 'show', 'show a model version (default: the latest)')
+    .requiredOption('-n, --name <name>', 'model name')
+    .option('-v, --version <n>', 'version number', parseVersion)
+    .action(printing(async (o: WorkspaceOptions & { name: string; version?: number }) => Model.get(await workspaceOf(o), o.name, o.version)));
+
+  modelCommand(model, 'download', "download a model version's files (default: the latest)")
+    .requiredOption('-n, --name <name>', 'model name')
+    .option('-v, --version <n>', 'version number', parseVersion)
+    .requiredOption('-t, --target-dir <dir>', 'directory to write the files into')
+    .option('--overwrite', 'replace files that exist')
+    .action(
+      printing(async (o: WorkspaceOptions & { name: string; version?: number; targetDir: string; overwrite?: boolean }) => {
+        const m = await Model.get(await workspaceOf(o), o.name, o.version);
+        return { name: m.name, version: m.version, path: await m.download({ targetDir: o.targetDir, overwrite: o.overwrite === true }) };
+      }),
+    );
+
+  modelCommand(model, 'delete', 'delete a model version, or with no --version the model and all its versions')
+    .requiredOption('-n, --name <name>', 'model name')
+    .option('-v, --version <n>', 'version number', parseVersion)
+    .action(
+      printing(async (o: WorkspaceOptions & { name: string; version?: number }) => {
+        const workspace = await workspaceOf(o);
+        if (o.version === undefined) await Model.deleteAll(workspace, o.name);
+        else await new Model(workspace, o.name, o.version).delete();
+      }),
+    );
+}

@@ -1,0 +1,153 @@
+/**
+ * The ONNX runtime with real onnxruntime-node over models written by test/onnx/buildModel.ts:
+ * nested arrays in and out, every way an input can be wrong, and which models it refuses.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { identityModel, int64DoubleModel, linearRegressionModel, sumAndProductModel } from './onnx/buildModel.js';
+import { answer, failure, sandbox, score, type Sandbox } from './scoring-runtimes-helpers.js';
+import type { ServiceRuntime } from '../src/scoring/runtimes/types.js';
+
+describe('onnx runtime', () => {
+  let box: Sandbox;
+  let linear: ServiceRuntime;
+  const model = (file: string) => [{ name: 'm', version: 1, path: path.join(box.dir, file) }];
+
+  before(async () => {
+    box = sandbox();
+    box.write('linear.onnx', linearRegressionModel({ weights: [[1], [2], [3]], bias: [0.5] }));
+    ({ runtime: linear } = await box.start({ kind: 'onnx', models: model('linear.onnx'), workers: 2 }));
+  });
+  after(() => box.cleanup());
+
+  it('answers {"outputs": {...}} as nested arrays for a batch of any size', async () => {
+    assert.deepEqual(answer(await score(linear, { inputs: { X: [[1, 1, 1], [0, 0, 1], [2, 0, 0]] } })), { outputs: { Y: [[6.5], [3.5], [2.5]] } });
+    assert.deepEqual(answer(await score(linear, { inputs: { X: [[1, 0, 0]] } })), { outputs: { Y: [[1.5]] } });
+  });
+
+  it('feeds two inputs and returns two outputs', async () => {
+    box.write('sp.onnx', sumAndProductModel());
+    const { runtime } = await box.start({ kind: 'onnx', models: model('sp.onnx') });
+    assert.deepEqual(answer(await score(runtime, { inputs: { A: [[1, 2], [3, 4]], B: [[5, 6], [7, 8]] } })), {
+      outputs: { Sum: [[6, 8], [10, 12]], Product: [[5, 12], [21, 32]] },
+    });
+  });
+
+  it('takes int64 as numbers, refuses unsafe integers and fractions, and answers large results as strings', async () => {
+    box.write('i64.onnx', int64DoubleModel());
+    const { runtime } = await box.start({ kind: 'onnx', models: model('i64.onnx') });
+    assert.deepEqual(answer(await score(runtime, { inputs: { Counts: [1, -2, 4503599627370495] } })), { outputs: { Doubled: [2, -4, 9007199254740990] } });
+    assert.deepEqual(answer(await score(runtime, { inputs: { Counts: [9007199254740991] } })), { outputs: { Doubled: ['18014398509481982'] } });
+    const unsafe = failure(await score(runtime, '{"inputs": {"Counts": [9007199254740993]}}'));
+    assert.equal(unsafe.reason, 'client');
+    assert.match(unsafe.message, /input 'Counts'.*int64\[N\].*safe integers/);
+    assert.match(failure(await score(runtime, { inputs: { Counts: [1.5] } })).message, /the value\[0\] is 1.5/);
+  });
+
+  it('carries float64, int32, bool and string tensors', async () => {
+    const cases: [Parameters<typeof identityModel>[0], unknown, string][] = [
+      ['double', [0.1, 1e300], 'numbers'],
+      ['int32', [[1, -2147483648]], '32-bit integers'],
+      ['bool', [true, false], 'true or false'],
+      ['string', ['a', 'é'], 'strings'],
+    ];
+    for (const [type, value, expects] of cases) {
+      const shape = Array.isArray((value as unknown[])[0]) ? ['N', 2] : ['N'];
+      box.write(`id-${type}.onnx`, identityModel(type, shape));
+      const { runtime } = await box.start({ kind: 'onnx', models: model(`id-${type}.onnx`) });
+      assert.deepEqual(answer(await score(runtime, { inputs: { Input: value } })), { outputs: { Output: value } }, type);
+      const wrong = shape.length === 2 ? [[1, 'x']] : ['x', 2];
+      const refused = failure(await score(runtime, { inputs: { Input: type === 'string' ? [1, 2] : wrong } }));
+      assert.equal(refused.reason, 'client');
+      assert.match(refused.message, new RegExp(`input 'Input'.*${expects}`), type);
+    }
+    const { runtime } = await box.start({ kind: 'onnx', models: model('id-int32.onnx') });
+    assert.match(failure(await score(runtime, { inputs: { Input: [[1, 2147483648]] } })).message, /the value\[0\]\[1\] is 2147483648/);
+  });
+
+  it('refuses a wrong input with a message naming the input and the expected shape', async () => {
+    const refusals: [unknown, RegExp][] = [
+      [{ inputs: { X: [[1, 2]] } }, /input 'X': dimension 1 has size 2, not 3; the model expects float32\[N, 3\]/],
+      [{ inputs: { X: [1, 2, 3] } }, /input 'X': got 1 dimension\(s\) \[3\]; the model expects float32\[N, 3\]/],
+      [{ inputs: { X: [[[1, 2, 3]]] } }, /input 'X': got 3 dimension\(s\)/],
+      [{ inputs: { X: [[1, 2, 3], [4, 5]] } }, /input 'X': ragged array: the value\[1\] has 2 elements where 3 are expected/],
+      [{ inputs: { X: [[1, 2, 3], 4] } }, /ragged array: the value\[1\] has no array/],
+      [{ inputs: { X: [[1, 2, [3]]] } }, /ragged array: the value\[0\]\[2\] is nested deeper/],
+      [{ inputs: { X: [[1, '2', 3]] } }, /input 'X': the value\[0\]\[1\] is "2", not one of numbers/],
+      [{ inputs: { X: [[1, null, 3]] } }, /the value\[0\]\[1\] is null/],
+      [{ inputs: { X: [] } }, /input 'X': got 1 dimension\(s\) \[0\]/],
+      [{ inputs: { X: 5 } }, /input 'X': got 0 dimension\(s\)/],
+      [{ inputs: {} }, /missing input 'X'; the model's inputs are: X float32\[N,3\]/],
+      [{ inputs: { X: [[1, 2, 3]], Z: [1] } }, /unknown input\(s\) 'Z'; the model's inputs are: X float32\[N,3\]/],
+      [{ inputs: [[1, 2, 3]] }, /"inputs" must be an object/],
+      [{ X: [[1, 2, 3]] }, /unknown field\(s\) 'X'/],
+      [{}, /"inputs" must be an object/],
+      [[1, 2], /the body must be a JSON object/],
+      ['null', /the body must be a JSON object/],
+      ['{"inputs": ', /the body is not JSON/],
+      ['', /the body is not JSON/],
+      [{ inputs: { X: JSON.parse('['.repeat(40) + ']'.repeat(40)) } }, /nested deeper than 32 levels/],
+      [{ inputs: { ['k'.repeat(5000)]: 1 } }, /unknown input\(s\) 'k{64}…/],
+    ];
+    for (const [body, expected] of refusals) {
+      const outcome = failure(await score(linear, body));
+      assert.equal(outcome.reason, 'client', JSON.stringify(body).slice(0, 80));
+      assert.match(outcome.message, expected);
+      assert.ok(outcome.message.length < 1500);
+    }
+    // and the runtime keeps answering
+    assert.deepEqual(answer(await score(linear, { inputs: { X: [[0, 0, 0]] } })), { outputs: { Y: [[0.5]] } });
+  });
+
+  it('answers concurrent requests with the right result each', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => [i, 0, 0]);
+    const outcomes = await Promise.all(rows.map((row) => score(linear, { inputs: { X: [row] } })));
+    outcomes.forEach((outcome, i) => assert.deepEqual(answer(outcome), { outputs: { Y: [[i + 0.5]] } }));
+  });
+
+  it('finds the one .onnx file of a folder model', async () => {
+    const folder = path.join(box.dir, 'folder-model');
+    mkdirSync(folder);
+    box.write('folder-model/model.onnx', linearRegressionModel({ weights: [[2, 0], [0, 2]], bias: [1, -1] }));
+    box.write('folder-model/README.txt', 'not a model');
+    const { runtime } = await box.start({ kind: 'onnx', models: [{ name: 'f', version: 3, path: folder }] });
+    assert.deepEqual(answer(await score(runtime, { inputs: { X: [[1, 2]] } })), { outputs: { Y: [[3, 3]] } });
+  });
+
+  it('refuses to start without exactly one loadable .onnx model, saying why', async () => {
+    const twoFiles = path.join(box.dir, 'two');
+    mkdirSync(twoFiles);
+    box.write('two/a.onnx', sumAndProductModel());
+    box.write('two/b.onnx', sumAndProductModel());
+    const noFile = path.join(box.dir, 'empty');
+    mkdirSync(noFile);
+    box.write('garbage.onnx', 'this is not protobuf');
+    box.write('model.pkl', 'pickle');
+    const cases: [Parameters<Sandbox['create']>[0], RegExp][] = [
+      [{ kind: 'onnx', models: [{ name: 'two', version: 1, path: twoFiles }] }, /must hold exactly one \.onnx file, not 2/],
+      [{ kind: 'onnx', models: [{ name: 'empty', version: 1, path: noFile }] }, /must hold exactly one \.onnx file, not 0/],
+      [{ kind: 'onnx', models: [{ name: 'gone', version: 1, path: path.join(box.dir, 'nope.onnx') }] }, /the model gone:1 is missing/],
+      [{ kind: 'onnx', models: model('garbage.onnx') }, /the ONNX model garbage\.onnx could not be loaded/],
+      [{ kind: 'onnx', models: model('model.pkl') }, /is not an \.onnx file/],
+      [{ kind: 'onnx', models: [] }, /exactly one model, not 0/],
+    ];
+    for (const [spec, expected] of cases) {
+      const { runtime } = box.create(spec);
+      await assert.rejects(runtime.start(), { message: expected });
+    }
+  });
+
+  it('stop() ends the runtime: later requests fail as crash, and stop() is idempotent', async () => {
+    const { runtime } = await box.start({ kind: 'onnx', models: model('linear.onnx') });
+    const inFlight = score(runtime, { inputs: { X: Array.from({ length: 2000 }, () => [1, 2, 3]) } });
+    await Promise.all([runtime.stop(), runtime.stop()]);
+    const outcome = await inFlight;
+    assert.ok(outcome.ok || outcome.reason === 'crash', 'a request in flight either finished or ended as crash');
+    assert.deepEqual(failure(await score(runtime, { inputs: { X: [[1, 2, 3]] } })), { ok: false, reason: 'crash', message: 'the service is stopping' });
+    await runtime.stop();
+    // another runtime over the same model is unaffected
+    assert.deepEqual(answer(await score(linear, { inputs: { X: [[1, 1, 1]] } })), { outputs: { Y: [[6.5]] } });
+  });
+});
