@@ -7,6 +7,7 @@ import { Audience, type AccessToken } from './audience.js';
 import type { HttpClientOptions } from './http.js';
 import { MLServerAuthentication } from './mlServerAuthentication.js';
 import { TesseraClient, type HttpMethod, type Me } from './tesseraClient.js';
+import { Service, ServiceDefinition, deleteService, getService, listServices, redeployService, type ServiceDescription, type ServiceUpdate } from './mlServerServices.js';
 
 /** Options of {@link DeployClient}. */
 export interface DeployClientOptions extends AuthenticationOptions, HttpClientOptions {
@@ -56,6 +57,34 @@ export class DeployClient {
   /** An authenticated JSON request; see {@link TesseraClient.request}. */
   request<T = unknown>(method: HttpMethod, path: string, body?: unknown): Promise<T> {
     return this.client.request<T>(method, path, body);
+  }
+
+  /**
+   * Starts a service definition to publish.
+   * @example await client.service('add').version('1.0').codeStr('z = x + y').inputs({ x: 'numeric', y: 'numeric' }).outputs({ z: 'numeric' }).deploy()
+   */
+  service(name: string): ServiceDefinition {
+    return new ServiceDefinition(this.client, name);
+  }
+
+  /** Updates a published version with `update` (absent fields stay). */
+  redeployService(name: string, version: string, update: ServiceUpdate): Promise<Service> {
+    return redeployService(this.client, name, version, update);
+  }
+
+  /** Descriptions of every service you may read, of `name`'s versions, or of one version. */
+  listServices(name?: string, version?: string): Promise<ServiceDescription[]> {
+    return listServices(this.client, name, version);
+  }
+
+  /** A version of a service to consume; the latest published without `version`. */
+  getService(name: string, options: { version?: string } = {}): Promise<Service> {
+    return getService(this.client, name, options);
+  }
+
+  /** Deletes one version of a service. */
+  deleteService(name: string, options: { version: string }): Promise<void> {
+    return deleteService(this.client, name, options);
   }
 
   /** Signs out: revokes the `/login` session at the server; other credentials just forget their tokens. */

@@ -15,6 +15,16 @@ export { ServicePrincipalAuthentication, SERVICE_PRINCIPAL_ENV, type ServicePrin
 export { TokenAuthentication, type GetTokenForAudience, type SuppliedToken } from './tokenAuthentication.js';
 export { ASSERTION_LIFETIME_SEC, createClientAssertion, loadClientCertificate, type AssertionAlgorithm, type ClientCertificate } from './clientAssertion.js';
 export { DeployClient, type DeployClientOptions } from './deployClient.js';
+export {
+  Service,
+  ServiceDefinition,
+  type ConsumeResult,
+  type ParameterDefinition,
+  type ParameterType,
+  type RuntimeType,
+  type ServiceDescription,
+  type ServiceUpdate,
+} from './mlServerServices.js';
 export { TesseraClient, type HttpMethod, type Me } from './tesseraClient.js';
 export { Directory, type Group, type GroupMember, type NewUser, type User, type UserChanges } from './directory.js';
 export { ServicePrincipals, type AddPasswordOptions, type KeyCredential, type NewPasswordCredential, type PasswordCredential, type ServicePrincipal } from './servicePrincipals.js';

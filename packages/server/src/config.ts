@@ -72,6 +72,12 @@ export interface ServerConfig {
   /** Largest model upload (all files of one version together), in bytes. */
   modelUploadLimit: number;
   scoring: ScoringPolicy;
+  /**
+   * The workspace resource ID Machine Learning Server's publishing API puts its services in
+   * (TESSERA_MLSERVER_WORKSPACE); absent: group `mlserver`, workspace `mlserver` in the
+   * bootstrap subscription. Created on first publish if missing.
+   */
+  mlServerWorkspace: string | undefined;
 }
 
 /** Limits of the scoring gateway and its runtimes (per service unless a service sets its own). */
@@ -108,6 +114,9 @@ export const DEFAULT_THROTTLE: ThrottlePolicy = {
   account: { delayAfter: 3, baseDelayMs: 1000, maxDelayMs: 30_000, lockoutAfter: 10, lockoutMs: 15 * 60_000, windowMs: 15 * 60_000, maxInFlight: 1 },
   address: { delayAfter: 20, baseDelayMs: 1000, maxDelayMs: 30_000, lockoutAfter: 100, lockoutMs: 15 * 60_000, windowMs: 15 * 60_000, maxInFlight: 8 },
 };
+
+/** A workspace resource ID (names are checked when it is first used). */
+export const ML_SERVER_WORKSPACE = /^\/subscriptions\/[0-9A-Fa-f-]{36}\/resourceGroups\/[^/]{1,90}\/providers\/Microsoft\.MachineLearningServices\/workspaces\/[^/]{1,64}$/i;
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -176,6 +185,10 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/.test(tenantDomain)) {
     throw new ConfigError('TESSERA_TENANT_DOMAIN must be a domain name such as contoso.local');
   }
+  const mlServerWorkspace = env.TESSERA_MLSERVER_WORKSPACE || undefined;
+  if (mlServerWorkspace !== undefined && !ML_SERVER_WORKSPACE.test(mlServerWorkspace)) {
+    throw new ConfigError('TESSERA_MLSERVER_WORKSPACE must be a workspace resource ID: /subscriptions/{id}/resourceGroups/{group}/providers/Microsoft.MachineLearningServices/workspaces/{name}');
+  }
   return {
     host: options.host ?? env.TESSERA_HOST ?? '127.0.0.1',
     port: parsePort(options.port ?? env.TESSERA_PORT ?? 5080),
@@ -205,5 +218,6 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
       python: env.TESSERA_PYTHON || 'python3',
       runtimeDir: path.join(dataDir, 'runtimes'),
     },
+    mlServerWorkspace,
   };
 }

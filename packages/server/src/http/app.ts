@@ -24,6 +24,7 @@ import { armRoutes } from './routes/arm/index.js';
 import { modelOperations } from './routes/arm/models.js';
 import { onlineEndpointOperations } from './routes/arm/onlineEndpoints.js';
 import { scoringRoutes } from './routes/scoring.js';
+import { mlServerServiceRoutes } from './routes/mlServerServices.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -152,6 +153,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       servicePrincipalRoutes(scoped, services);
       armRoutes(scoped, services, [...modelOperations, ...onlineEndpointOperations]);
       await scoringRoutes(scoped, services);
+      mlServerServiceRoutes(scoped, services);
     },
     { prefix: services.publicUrl.pathPrefix },
   );

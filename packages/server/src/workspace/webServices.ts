@@ -117,11 +117,15 @@ export interface MlServerPublishInput {
   outputs: ParameterDefinition[];
   /** Registered models the code uses (`name:version` or `name`). */
   models?: string[] | undefined;
+  /** What the publishing API keeps beside the service (its name as published, its operationId…); `{}` when absent. */
+  tags?: Record<string, string> | undefined;
+  /** How long one request may run (default 60 s). */
+  scoringTimeoutMs?: number | undefined;
   createdBy: string;
 }
 
 /** What an ML Server PATCH may change; absent fields stay. */
-export type MlServerUpdateInput = Partial<Pick<MlServerPublishInput, 'runtime' | 'code' | 'initCode' | 'description' | 'inputs' | 'outputs' | 'models'>>;
+export type MlServerUpdateInput = Partial<Pick<MlServerPublishInput, 'runtime' | 'code' | 'initCode' | 'description' | 'inputs' | 'outputs' | 'models' | 'tags'>>;
 
 const MLSERVER_VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -458,6 +462,8 @@ export class WebServices {
       description: update.description ?? row.description,
       inputs: update.inputs ?? contract.inputs,
       outputs: update.outputs ?? contract.outputs,
+      tags: update.tags ?? parseJson<Record<string, string>>(row.tags, {}),
+      scoringTimeoutMs: row.scoring_timeout_ms,
       createdBy: row.created_by ?? '',
     };
     const models = update.models === undefined ? this.modelsOf(row) : await this.resolveModels(row.workspace_id, update.models);
@@ -469,7 +475,7 @@ export class WebServices {
     if (input.initCode !== undefined) contract.initCode = input.initCode;
     return {
       description: input.description ?? '',
-      tags: '{}',
+      tags: JSON.stringify(input.tags ?? {}),
       target: 'cluster',
       auth_mode: 'aad',
       runtime: input.runtime,
@@ -480,7 +486,7 @@ export class WebServices {
       cpu_cores: 1,
       memory_gb: 1,
       replicas: 1,
-      scoring_timeout_ms: 60_000,
+      scoring_timeout_ms: input.scoringTimeoutMs ?? 60_000,
       max_queue_size: 64,
     };
   }
