@@ -5,7 +5,7 @@
  * and a cached RBAC decision. The management store is never read here.
  *
  * ML Server's `/api/{name}/{version}` reuses {@link ScoringGateway.findMlServer} and
- * {@link ScoringGateway.run} after its own authentication.
+ * {@link ScoringGateway.outcome} after its own authentication.
  */
 import crypto from 'node:crypto';
 import type { Clock } from '../clock.js';
@@ -15,6 +15,7 @@ import type { PrincipalCache } from '../identity/principalCache.js';
 import type { TokenVerifier } from '../tokens/verify.js';
 import { SCORE_ACTION } from '../workspace/webServices.js';
 import type { Deployments } from './deployments.js';
+import type { ScoreOutcome } from './runtimes/types.js';
 import type { KeyUsage } from './keyUsage.js';
 import type { ServiceDirectory, ServiceEntry } from './serviceDirectory.js';
 import { ServiceTokens } from './serviceTokens.js';
@@ -96,9 +97,20 @@ export class ScoringGateway {
    * 409 not Healthy, 503 queue full, 400 refused input, 502 crash, 504 timeout.
    */
   async run(entry: ServiceEntry, body: string): Promise<string> {
+    const outcome = await this.outcome(entry, body);
+    if (outcome.ok) return outcome.json;
+    throw this.failure(entry, outcome);
+  }
+
+  /**
+   * Runs `body` and gives the runtime's outcome as it is, for callers that answer a
+   * refused input in their own shape (ML Server's `success: false`). Still throws 409 and
+   * 503: those are the gateway's, not the runtime's.
+   */
+  async outcome(entry: ServiceEntry, body: string): Promise<ScoreOutcome> {
     if (entry.state === 'Failed') throw new TesseraError('Conflict', `The web service '${entry.name}' is not Healthy (Failed).`);
     const queue = this.deployments.queueOf(entry);
-    const outcome = await queue.run(entry.scoringTimeoutMs, async (remainingMs) => {
+    return queue.run(entry.scoringTimeoutMs, async (remainingMs) => {
       const running = await this.deployments.acquire(entry);
       try {
         return await running.runtime.score({ body }, Math.max(1, remainingMs));
@@ -106,15 +118,18 @@ export class ScoringGateway {
         this.deployments.release(running);
       }
     });
-    if (outcome.ok) return outcome.json;
+  }
+
+  /** The error a failed outcome is answered with: 400 refused input, 504 timeout, 502 crash. */
+  failure(entry: ServiceEntry, outcome: Extract<ScoreOutcome, { ok: false }>): TesseraError {
     const message = outcome.message.length > MAX_MESSAGE ? `${outcome.message.slice(0, MAX_MESSAGE)}…` : outcome.message;
     switch (outcome.reason) {
       case 'client':
-        throw new TesseraError('InvalidRequestContent', `The service refused the input: ${message}`);
+        return new TesseraError('InvalidRequestContent', `The service refused the input: ${message}`);
       case 'timeout':
-        throw new TesseraError('GatewayTimeout', `The request ran past the service's scoring timeout (${entry.scoringTimeoutMs} ms): ${message}`);
+        return new TesseraError('GatewayTimeout', `The request ran past the service's scoring timeout (${entry.scoringTimeoutMs} ms): ${message}`);
       default:
-        throw new TesseraError('BadGateway', `The service's worker failed and is being restarted: ${message}`);
+        return new TesseraError('BadGateway', `The service's worker failed and is being restarted: ${message}`);
     }
   }
 

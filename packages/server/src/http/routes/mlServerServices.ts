@@ -8,7 +8,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import { TesseraError, isTesseraError } from '../../errors.js';
+import { TesseraError } from '../../errors.js';
 import { ONLINE_ENDPOINT_TYPE, SCORE_ACTION, type WebServiceRow } from '../../workspace/webServices.js';
 import { MlServerPublishing } from '../../mlserver/publishing.js';
 import { checkMlServerName, checkMlServerVersion, engineNameOf } from '../../mlserver/names.js';
@@ -21,7 +21,6 @@ import { authorize, callerOf, requireAuth, type Caller } from '../auth.js';
 const READ = `${ONLINE_ENDPOINT_TYPE}/read`;
 const WRITE = `${ONLINE_ENDPOINT_TYPE}/write`;
 const DELETE = `${ONLINE_ENDPOINT_TYPE}/delete`;
-const REFUSED_PREFIX = 'The service refused the input: ';
 
 interface NameParams {
   name: string;
@@ -125,17 +124,11 @@ export function mlServerServiceRoutes(app: FastifyInstance, services: Services):
     request.audit.skip = true;
     const contract = entry.contract as Extract<ScriptContract, { kind: 'mlserver' }>;
     const inputs = checkInputs(request.body, contract.inputs);
-    let answer: string;
-    try {
-      answer = await gateway.run(entry, JSON.stringify(inputs));
-    } catch (err) {
-      // After the inputs were checked, a refusal is the code's own error: ML Server answered it as success false.
-      if (isTesseraError(err) && err.code === 'InvalidRequestContent') {
-        const message = err.message.startsWith(REFUSED_PREFIX) ? err.message.slice(REFUSED_PREFIX.length) : err.message;
-        return consumeResult(false, message, '', {});
-      }
-      throw err;
-    }
+    const outcome = await gateway.outcome(entry, JSON.stringify(inputs));
+    // After the inputs were checked, a refusal is the code's own error: ML Server answered it as success false.
+    if (!outcome.ok && outcome.reason === 'client') return consumeResult(false, outcome.message, '', {});
+    if (!outcome.ok) throw gateway.failure(entry, outcome);
+    const answer = outcome.json;
     const result = JSON.parse(answer) as { outputs?: Record<string, unknown>; console?: string };
     return consumeResult(true, '', result.console ?? '', result.outputs ?? {});
   });
