@@ -29,7 +29,7 @@ export interface DeploymentConfiguration {
 }
 
 /** Options of {@link InstanceWebservice.deployConfiguration}. */
-export type InstanceDeploymentOptions = Omit<DeploymentConfiguration, 'target' | 'replicas' | 'maxQueueSize'>;
+export type InstanceDeploymentOptions = Omit<DeploymentConfiguration, 'target'>;
 
 /** Options of {@link ClusterWebservice.deployConfiguration}. */
 export type ClusterDeploymentOptions = Omit<DeploymentConfiguration, 'target'>;
