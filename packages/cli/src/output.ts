@@ -18,10 +18,16 @@ function cell(value: Scalar): string {
   return value === null || value === undefined ? '' : String(value).replace(/[\t\r\n]+/g, ' ');
 }
 
+/** What an SDK object prints as: its `toJSON()` (as json output has it), not its private fields. */
+function plain(item: unknown): unknown {
+  const toJSON = (item as { toJSON?: unknown } | null | undefined)?.toJSON;
+  return typeof toJSON === 'function' ? (toJSON as () => unknown).call(item) : item;
+}
+
 /** The rows a result prints as: an array's items, or the object itself. */
 function rowsOf(result: unknown): Record<string, unknown>[] {
   const items = Array.isArray(result) ? result : [result];
-  return items.map((item) => (item !== null && typeof item === 'object' ? (item as Record<string, unknown>) : { value: item }));
+  return items.map(plain).map((item) => (item !== null && typeof item === 'object' ? (item as Record<string, unknown>) : { value: item }));
 }
 
 /** Fields that hold a scalar in every row that has them, in first-seen order. */

@@ -32,4 +32,19 @@ describe('formatOutput', () => {
     assert.equal(formatOutput({ note: 'two\tparts\nand lines' }, 'tsv'), 'two parts and lines\n');
     assert.equal(formatOutput('plain', 'tsv'), 'plain\n');
   });
+
+  test('table and tsv print an object with toJSON() (an SDK Model or Webservice) as json does, never its private fields', () => {
+    class Handle {
+      private readonly cachedKey = 'tssk_secret';
+      constructor(readonly name: string) {}
+      toJSON() {
+        return { name: this.name, state: 'Healthy' };
+      }
+      keyLength() {
+        return this.cachedKey.length;
+      }
+    }
+    assert.equal(formatOutput([new Handle('a'), new Handle('b')], 'table'), 'Name  State\n----  -------\na     Healthy\nb     Healthy\n');
+    assert.equal(formatOutput(new Handle('a'), 'tsv'), 'a\tHealthy\n');
+  });
 });

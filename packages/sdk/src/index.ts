@@ -4,7 +4,8 @@
  * {@link MLServerAuthentication}, or your own {@link AbstractAuthentication}), the
  * {@link DeployClient} of Machine Learning Server, and typed access to the directory,
  * service principals, resource groups and workspaces, role-based access control and
- * administration APIs; {@link Workspace} and {@link Model} for the model registry.
+ * administration APIs; {@link Workspace} and {@link Model} for the model registry; {@link Webservice} (with
+ * {@link InferenceConfig} and a deployment configuration) for web services.
  */
 export { Audience, TESSERA_CLI_CLIENT_ID, type AccessToken } from './audience.js';
 export { AbstractAuthentication, RENEW_BEFORE_EXPIRY_MS, renewalTime, type AuthenticationOptions } from './abstractAuthentication.js';
@@ -40,6 +41,28 @@ export {
 } from './authorizationManagement.js';
 export { CONFIG_FILE_NAMES, Workspace, type WorkspaceConfigFile, type WorkspaceGetOptions } from './workspace.js';
 export { Model, type ModelRegisterOptions, type ModelVersionProperties } from './model.js';
+export { InferenceConfig, MAX_ENTRY_SCRIPT_BYTES, runtimeOfScript, type InferenceConfigOptions, type ScoringRuntime } from './inferenceConfig.js';
+export {
+  ClusterWebservice,
+  InstanceWebservice,
+  type ClusterDeploymentOptions,
+  type DeploymentConfiguration,
+  type InstanceDeploymentOptions,
+  type ServiceAuthMode,
+} from './deploymentConfiguration.js';
+export {
+  Webservice,
+  WebserviceDeploymentError,
+  deployModel,
+  type DeployOptions,
+  type ModelReference,
+  type RegeneratedKey,
+  type WaitOptions,
+  type WebserviceKeys,
+  type WebserviceProperties,
+  type WebserviceState,
+  type WebserviceUpdateOptions,
+} from './webservice.js';
 export { resourceGroupId, scopePath, subscriptionId, workspaceId } from './armPaths.js';
 export { Administration, type AuditQuery, type AuditRecord, type SignInLockout, type SigningAlg, type SigningKeyInfo } from './administration.js';
 export { NotSignedInError, TesseraApiError, TesseraConnectionError } from './errors.js';

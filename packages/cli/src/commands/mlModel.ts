@@ -12,7 +12,7 @@ import { UsageError } from '../usageError.js';
 import { printing } from './action.js';
 import { subscriptionOption } from './group.js';
 
-interface WorkspaceOptions {
+export interface WorkspaceOptions {
   workspaceName?: string;
   resourceGroup?: string;
   subscription?: string;
@@ -25,14 +25,14 @@ function parseVersion(value: string): number {
 }
 
 /** The workspace the options (or the nearest config.json) name, on the signed-in session. */
-async function workspaceOf(o: WorkspaceOptions): Promise<Workspace> {
+export async function workspaceOf(o: WorkspaceOptions): Promise<Workspace> {
   if ((o.workspaceName === undefined) !== (o.resourceGroup === undefined)) throw new UsageError('give both -w/--workspace-name and -g/--resource-group, or neither (to use config.json).');
   if (o.workspaceName === undefined) return Workspace.fromConfig({ auth: new CliAuthentication() });
   const s = await signedIn();
   return Workspace.get({ name: o.workspaceName, resourceGroup: o.resourceGroup!, subscriptionId: await subscriptionOf(s, o.subscription), auth: s.auth, serverUrl: s.account.server });
 }
 
-function modelCommand(parent: Command, name: string, description: string): Command {
+export function modelCommand(parent: Command, name: string, description: string): Command {
   return subscriptionOption(
     parent
       .command(name)

@@ -12,6 +12,7 @@ import { printing } from './action.js';
 import { subscriptionOption } from './group.js';
 import { assignmentView } from './role.js';
 import { registerMlModel } from './mlModel.js';
+import { registerMlService } from './mlService.js';
 
 interface WorkspaceOptions {
   workspaceName: string;
@@ -38,7 +39,7 @@ function workspaceCommand(parent: Command, name: string, description: string): C
 
 /** Adds `ml workspace` to `program`. */
 export function registerMlWorkspace(program: Command): void {
-  const ml = program.command('ml').description('machine learning: workspaces and models');
+  const ml = program.command('ml').description('machine learning: workspaces, models and web services');
   const workspace = ml.command('workspace').description('workspaces');
 
   workspaceCommand(workspace, 'create', 'create a workspace in a resource group, or update its tags and properties')
@@ -105,4 +106,5 @@ export function registerMlWorkspace(program: Command): void {
     );
 
   registerMlModel(ml);
+  registerMlService(ml);
 }
