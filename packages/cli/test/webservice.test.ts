@@ -164,7 +164,8 @@ describe('Webservice (SDK)', () => {
     const file = path.join(tempDir('onnx'), 'model.onnx');
     fs.writeFileSync(file, await linearRegressionModel({ weights: [[1], [2], [3]], bias: [0.5] }));
     const model = await Model.register({ workspace: ws, modelPath: file, modelName: 'linear' });
-    const service = await deployModel({
+    // Azure's spelling: Model.deploy.
+    const service = await Model.deploy({
       workspace: ws,
       name: 'onnx-aad',
       models: [model],

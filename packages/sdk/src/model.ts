@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { TesseraApiError } from './errors.js';
 import type { Workspace } from './workspace.js';
+import { deployModel, type DeployOptions, type Webservice } from './webservice.js';
 
 /** A model version's properties, as the server returns them. */
 export interface ModelVersionProperties {
@@ -140,6 +141,11 @@ export class Model {
       out.push(...versions.value.map((v) => Model.fromResource(workspace, v)));
     }
     return out;
+  }
+
+  /** Deploys models as a web service (Azure's `Model.deploy`); see {@link deployModel}. */
+  static deploy(options: DeployOptions): Promise<Webservice> {
+    return deployModel(options);
   }
 
   /**
