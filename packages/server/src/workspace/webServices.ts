@@ -200,6 +200,18 @@ export class WebServices {
     return this.store.db.selectFrom('web_services').selectAll().where('workspace_id', '=', workspaceRowId).orderBy('route_key').execute();
   }
 
+  /** How many services published through ML Server's API the workspaces hold. */
+  async countMlServer(workspaceRowIds: readonly string[]): Promise<number> {
+    if (workspaceRowIds.length === 0) return 0;
+    const row = await this.store.db
+      .selectFrom('web_services')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('kind', '=', 'mlserver')
+      .where('workspace_id', 'in', [...workspaceRowIds])
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   /** The resolved models a service uses. */
   modelsOf(row: WebServiceRow): ResolvedModel[] {
     return parseJson<ResolvedModel[]>(row.model_refs, []);
@@ -219,6 +231,11 @@ export class WebServices {
     const models = await this.resolveModels(workspace.rowId, settings.models);
     if (settings.runtime === 'onnx' && models.filter((m) => m.hasOnnx).length !== 1) {
       throw new TesseraError('InvalidParameter', "Without an entry script the service runs an ONNX model: exactly one of its models must hold a .onnx file.");
+    }
+    // ML Server's names are taken whatever the workspace: its publisher's next version must not meet a squatter.
+    const published = await this.store.db.selectFrom('web_services').select('id').where('kind', '=', 'mlserver').where('name_key', '=', routeKey).limit(1).executeTakeFirst();
+    if (published) {
+      throw new TesseraError('Conflict', `The name '${routeKey}' belongs to a service published through Machine Learning Server's API: choose another name.`);
     }
     const existing = await this.store.db.selectFrom('web_services').selectAll().where('route_key', '=', routeKey).executeTakeFirst();
     if (existing && existing.workspace_id !== workspace.rowId) {

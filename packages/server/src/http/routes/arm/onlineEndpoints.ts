@@ -4,7 +4,7 @@
  * router's one rule; the list is filtered to what the caller may read. Keys appear only
  * in listKeys' and regenerateKeys' answers, never in a log line or audit record.
  */
-import { TesseraError } from '../../../errors.js';
+import { TesseraError, isTesseraError } from '../../../errors.js';
 import { RESOURCE_GROUP_TYPE, SUBSCRIPTION_TYPE, WORKSPACE_TYPE } from '../../../workspace/resourceIds.js';
 import { checkWorkspaceName } from '../../../workspace/names.js';
 import { workspaceId } from '../../../workspace/workspaces.js';
@@ -15,6 +15,8 @@ import { ServiceTokens } from '../../../scoring/serviceTokens.js';
 import type { ArmContext, ArmOperation } from './router.js';
 import { fields, objectBody } from './body.js';
 import { mayListUnder, nameOf, readable } from './resources.js';
+import { MODEL_VERSION_TYPE } from './models.js';
+import { checkModelName, parseModelVersion } from '../../../workspace/models.js';
 
 /** A PUT carries the entry script (up to 1 MiB of text, escaped as JSON). */
 const PUT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -40,6 +42,48 @@ async function serviceOf(ctx: ArmContext): Promise<{ ws: WorkspaceRef; row: WebS
   const ws = await workspaceOf(ctx);
   const name = checkServiceName(nameOf(ctx.levels, ONLINE_ENDPOINT_TYPE));
   return { ws, row: await ctx.services.workspace.webServices.get(ws.rowId, name) };
+}
+
+const MODEL_READ = `${MODEL_VERSION_TYPE}/read`;
+
+/**
+ * A service runs with its models' files, so deploying one is reading them: the caller needs
+ * read on each model version it names. A refusal is the same 403 whether or not the model
+ * exists; only a caller who may read the model learns that it is missing (404, later).
+ */
+async function authorizeModels(ctx: ArmContext, ws: WorkspaceRef, refs: readonly string[]): Promise<string[]> {
+  const { access, workspace } = ctx.services;
+  const pinned: string[] = [];
+  for (const ref of refs) {
+    const colon = ref.lastIndexOf(':');
+    const name = checkModelName(colon < 0 ? ref : ref.slice(0, colon));
+    const modelScope = `${ws.id}/models/${name}`;
+    let scope: string;
+    let pinnedRef = ref;
+    if (colon >= 0) {
+      scope = `${modelScope}/versions/${parseModelVersion(ref.slice(colon + 1))}`;
+    } else {
+      // The latest version: checked where it is; a missing model, at the model (which covers every version).
+      const latest = await workspace.models.listVersions(ws.rowId, name).then(
+        (versions) => versions[0]!.version,
+        (err: unknown) => {
+          if (isTesseraError(err) && err.code === 'ResourceNotFound') return undefined;
+          throw err;
+        },
+      );
+      scope = latest === undefined ? modelScope : `${modelScope}/versions/${latest}`;
+      // Deploy the version checked, not one registered meanwhile.
+      if (latest !== undefined) pinnedRef = `${name}:${latest}`;
+    }
+    if (!(await access.decide(ctx.caller.objectId, MODEL_READ, scope)).allowed) {
+      throw new TesseraError(
+        'AuthorizationFailed',
+        `The client '${ctx.caller.clientName}' with object id '${ctx.caller.objectId}' does not have authorization to perform action '${MODEL_READ}' over scope '${scope}' (the model '${ref}' the service names) or the scope is invalid.`,
+      );
+    }
+    pinned.push(pinnedRef);
+  }
+  return pinned;
 }
 
 /** An action's body: absent or `{}` only. */
@@ -85,6 +129,7 @@ const putService: ArmOperation = {
     const { scoring } = ctx.services.config;
     const settings = parseServiceBody(ctx.body, { scoringTimeoutMs: scoring.timeoutMs, maxQueueSize: scoring.queueSize }, name);
     const ws = await workspaceOf(ctx);
+    settings.models = await authorizeModels(ctx, ws, settings.models);
     const { row, created } = await ctx.services.workspace.webServices.put({ rowId: ws.rowId, tenantId: ctx.caller.tenantId }, name, settings, ctx.caller.objectId);
     return { status: created ? 201 : 200, body: webServiceView(row, ws.id, ctx.services.publicUrl.base) };
   },

@@ -11,6 +11,7 @@ import { resourceGroupId } from '../../../workspace/resourceGroups.js';
 import { checkWorkspaceName, shown } from '../../../workspace/names.js';
 import { TesseraError } from '../../../errors.js';
 import { authorize } from '../../auth.js';
+import { OWNER_ROLE_ID } from '../../../access/roles.js';
 import type { ArmContext, ArmOperation } from './router.js';
 import { fields, objectBody, onlyNull } from './body.js';
 
@@ -147,12 +148,33 @@ const patchResourceGroup: ArmOperation = {
   },
 };
 
+/**
+ * Deleting a workspace deletes its services whatever ML Server's creator rule says, so a
+ * scope holding services published through ML Server's API is deleted only by an Owner
+ * of it (409 for anyone else, who must delete those services first).
+ */
+async function guardMlServerServices(ctx: ArmContext, workspaceRowIds: string[], what: string): Promise<void> {
+  const count = await ctx.services.workspace.webServices.countMlServer(workspaceRowIds);
+  if (count === 0) return;
+  const decision = await ctx.services.access.decide(ctx.caller.objectId, ctx.permission.action, ctx.permission.scope);
+  if (decision.grantedBy.some((a) => a.role_definition_id === OWNER_ROLE_ID)) return;
+  throw new TesseraError(
+    'Conflict',
+    `The ${what} holds ${count} service${count === 1 ? '' : 's'} published through Machine Learning Server's API: only an Owner of it may delete it while they exist; delete those services first.`,
+  );
+}
+
 const deleteResourceGroup: ArmOperation = {
   method: 'DELETE',
   shape: 'instance',
   resourceType: RESOURCE_GROUP_TYPE,
   parents: [SUBSCRIPTION_TYPE],
   async handle(ctx) {
+    const subscription = nameOf(ctx.levels, SUBSCRIPTION_TYPE);
+    if (await ctx.services.workspace.resourceGroups.find(ctx.caller.tenantId, subscription, ctx.name!)) {
+      const inGroup = await ctx.services.workspace.workspaces.list(ctx.caller.tenantId, subscription, ctx.name!);
+      await guardMlServerServices(ctx, inGroup.map((w) => w.row.id), 'resource group');
+    }
     const deleted = await ctx.services.workspace.resourceGroups.delete(ctx.caller.tenantId, nameOf(ctx.levels, SUBSCRIPTION_TYPE), ctx.name!);
     if (!deleted) throw new TesseraError('ResourceNotFound', `Resource group '${ctx.name!}' could not be found.`);
     return { status: 200 };
@@ -232,6 +254,8 @@ const deleteWorkspace: ArmOperation = {
   resourceType: WORKSPACE_TYPE,
   parents: [RESOURCE_GROUP_TYPE],
   async handle(ctx) {
+    const found = await ctx.services.workspace.workspaces.find(...workspaceArgs(ctx));
+    if (found) await guardMlServerServices(ctx, [found.row.id], 'workspace');
     const deleted = await ctx.services.workspace.workspaces.delete(...workspaceArgs(ctx));
     return { status: deleted ? 200 : 204 };
   },
