@@ -110,6 +110,7 @@ export function createServices(
   const throttle = new SigninThrottle(store, clock, config.throttle, master.derive('throttle-names'));
   const verifier = new TokenVerifier(keys, clock, issuerOf);
   const workspace = createWorkspaceServices(store, clock, access, config, master);
+  workspace.webServices.setErrorLog((serviceId, detail) => onError(new Error(`service ${serviceId}: ${detail}`), 'a deployment'));
   const scoring = new Scoring({
     policy: config.scoring,
     clock,

@@ -37,10 +37,12 @@ export function createWorkspaceServices(store: Store, clock: Clock, access: Acce
   const scopeRemoved: ScopeRemoved = async (tenantId, scope) => {
     await access.assignments.removeUnder(tenantId, scope);
   };
-  const subscriptions = new Subscriptions(store);
-  const resourceGroups = new ResourceGroups(store, clock, subscriptions, scopeRemoved);
-  const workspaces = new Workspaces(store, clock, resourceGroups, scopeRemoved);
   const models = new Models(store, clock, new ModelStorage(store, clock, modelOptions.modelDir), modelOptions.modelUploadLimit);
+  // Deleting workspaces deletes their model rows; their files go after, where nothing else holds them.
+  const workspacesRemoving = (ids: string[]) => models.contentsOf(ids);
+  const subscriptions = new Subscriptions(store);
+  const resourceGroups = new ResourceGroups(store, clock, subscriptions, scopeRemoved, workspacesRemoving);
+  const workspaces = new Workspaces(store, clock, resourceGroups, scopeRemoved, workspacesRemoving);
   const webServices = new WebServices(store, clock, master, access);
   // Services record the model versions they use; a model in use cannot be deleted (409).
   models.setUsageCheck((ids) => webServices.servicesUsing(ids));

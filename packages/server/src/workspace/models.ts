@@ -66,6 +66,8 @@ const VERSION = /^[1-9][0-9]{0,8}$/;
 export const MAX_MODEL_FILES = 10_000;
 /** The longest file path in a version. */
 export const MAX_MODEL_PATH = 512;
+/** The longest name of one file or folder in a path, in UTF-8 bytes (most file systems' limit). */
+export const MAX_MODEL_SEGMENT_BYTES = 255;
 const MAX_DESCRIPTION = 4096;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -92,6 +94,7 @@ export function checkModelPath(p: string): string {
     : p.includes('\\') ? "holds a backslash (use '/')"
     : p.startsWith('/') ? "starts with '/' (give it relative to the model's root)"
     : p.split('/').some((s) => s === '' || s === '.' || s === '..') ? "holds an empty, '.' or '..' segment"
+    : p.split('/').some((s) => Buffer.byteLength(s) > MAX_MODEL_SEGMENT_BYTES) ? `holds a segment longer than ${MAX_MODEL_SEGMENT_BYTES} bytes (a file system's limit)`
     : undefined;
   if (problem) throw new TesseraError('InvalidParameter', `The file path ${shown(p)} ${problem}.`);
   return p;
@@ -129,6 +132,8 @@ export class ModelUpload {
   readonly id = crypto.randomUUID();
   private readonly files: ModelFile[] = [];
   private readonly paths = new Set<string>();
+  /** Every folder the paths so far lay out: a file may not have a folder's path, nor sit below a file. */
+  private readonly folders = new Set<string>();
   private bytes = 0;
   private description = '';
   private tags: Record<string, string> = {};
@@ -148,7 +153,14 @@ export class ModelUpload {
     const key = filePath.normalize('NFC');
     if (this.paths.has(key)) throw new TesseraError('InvalidParameter', `The file path ${shown(filePath)} appears more than once.`);
     if (this.files.length >= MAX_MODEL_FILES) throw new TesseraError('InvalidParameter', `A model version holds at most ${MAX_MODEL_FILES} files.`);
+    const segments = key.split('/');
+    const parents = segments.slice(0, -1).map((_, i) => segments.slice(0, i + 1).join('/'));
+    const clash = this.folders.has(key) ? key : parents.find((p) => this.paths.has(p));
+    if (clash !== undefined) {
+      throw new TesseraError('InvalidParameter', `The file path ${shown(filePath)} cannot be laid out: ${shown(clash)} would be both a file and a folder.`);
+    }
     this.paths.add(key);
+    for (const p of parents) this.folders.add(p);
     const blob = await this.storage.write(this.id, source, this.limit - this.bytes, `The model upload is larger than the limit of ${this.limit} bytes (TESSERA_MODEL_UPLOAD_LIMIT).`);
     this.bytes += blob.size;
     this.files.push({ path: key, size: blob.size, sha256: blob.sha256 });
@@ -351,6 +363,34 @@ export class Models {
     await this.remove(versions, `Model '${versions[0]!.name}'`);
   }
 
+  /**
+   * Before workspaces are deleted (their model rows go with them): notes the blobs and trees
+   * their versions hold, and returns what to call after the delete to remove those nothing
+   * else holds any more, by the storage's own rules.
+   * @example const cleanUp = await models.contentsOf([ws.id]); await deleteWorkspace(); await cleanUp();
+   */
+  async contentsOf(workspaceIds: readonly string[]): Promise<() => Promise<void>> {
+    if (workspaceIds.length === 0) return async () => undefined;
+    const versions = await this.store.db.selectFrom('models').select(['id', 'sha256']).where('workspace_id', 'in', [...workspaceIds]).execute();
+    const blobs = new Set<string>();
+    for (let i = 0; i < versions.length; i += 500) {
+      const ids = versions.slice(i, i + 500).map((v) => v.id);
+      for (const f of await this.store.db.selectFrom('model_files').select('sha256').distinct().where('version_id', 'in', ids).execute()) blobs.add(f.sha256);
+    }
+    const digests = new Set(versions.map((v) => v.sha256));
+    return async () => {
+      await this.storage.collect(blobs);
+      await this.removeUnusedTrees(digests);
+    };
+  }
+
+  private async removeUnusedTrees(digests: Iterable<string>): Promise<void> {
+    for (const digest of new Set(digests)) {
+      const still = await this.store.db.selectFrom('models').select('id').where('sha256', '=', digest).limit(1).executeTakeFirst();
+      if (!still) await this.storage.removeTree(digest);
+    }
+  }
+
   private async remove(versions: ModelVersionRecord[], what: string): Promise<void> {
     const users = await this.usageCheck(versions.map((v) => v.id));
     if (users.length > 0) {
@@ -358,10 +398,7 @@ export class Models {
     }
     await this.store.db.deleteFrom('models').where('id', 'in', versions.map((v) => v.id)).execute();
     await this.storage.collect(versions.flatMap((v) => v.files.map((f) => f.sha256)));
-    for (const digest of new Set(versions.map((v) => v.sha256))) {
-      const still = await this.store.db.selectFrom('models').select('id').where('sha256', '=', digest).limit(1).executeTakeFirst();
-      if (!still) await this.storage.removeTree(digest);
-    }
+    await this.removeUnusedTrees(versions.map((v) => v.sha256));
   }
 
   private findRow(workspaceId: string, name: string, version: number): Promise<ModelRow | undefined> {

@@ -18,6 +18,12 @@ export type ResourceGroupRow = Selectable<ResourceGroupsTable>;
 /** Called after a resource is deleted, with the tenant and the resource ID that no longer exists. */
 export type ScopeRemoved = (tenantId: string, scope: string) => Promise<void>;
 
+/**
+ * Called before workspaces are deleted with their row ids; the function it returns runs
+ * after the delete (the models part removes the files nothing holds any more).
+ */
+export type WorkspacesRemoving = (workspaceRowIds: string[]) => Promise<() => Promise<void>>;
+
 export interface ResourceGroupInput {
   location?: unknown;
   tags?: unknown;
@@ -35,6 +41,7 @@ export class ResourceGroups {
     private readonly clock: Clock,
     private readonly subscriptions: Subscriptions,
     private readonly scopeRemoved: ScopeRemoved,
+    private readonly workspacesRemoving: WorkspacesRemoving = async () => async () => undefined,
   ) {}
 
   /** The group, or undefined; the subscription must be the tenant's (404 otherwise). */
@@ -113,11 +120,14 @@ export class ResourceGroups {
   async delete(tenantId: string, subscriptionId: string, name: string): Promise<boolean> {
     const existing = await this.find(tenantId, subscriptionId, name);
     if (!existing) return false;
+    const held = await this.store.db.selectFrom('workspaces').select('id').where('resource_group_id', '=', existing.id).execute();
+    const cleanUp = await this.workspacesRemoving(held.map((w) => w.id));
     await this.store.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('workspaces').where('resource_group_id', '=', existing.id).execute();
       await trx.deleteFrom('resource_groups').where('id', '=', existing.id).execute();
     });
     await this.scopeRemoved(tenantId, resourceGroupId(existing.subscription_id, existing.name));
+    await cleanUp();
     return true;
   }
 }

@@ -137,6 +137,22 @@ function parseJson<T>(text: string, fallback: T): T {
   }
 }
 
+/** An absolute file system path (not one inside a URL): `/a/b…`, up to a quote, space or delimiter. */
+const ABSOLUTE_PATH = /(?<![\w.:/~-])\/(?:[^\s'"`:,;()<>[\]{}]+\/)*[^\s'"`:,;()<>[\]{}/]*/g;
+
+/**
+ * A deployment error as readers of the service may see it: every absolute path on the
+ * server is cut to `…/{last segment}` (the file a traceback names stays recognisable);
+ * the full text goes to the server's log only.
+ * @example publicDeploymentError("EEXIST: file already exists, mkdir '/tmp/x/models/trees/a'") // "EEXIST: file already exists, mkdir '…/a'"
+ */
+export function publicDeploymentError(message: string): string {
+  return message.replace(ABSOLUTE_PATH, (p) => {
+    const last = p.split('/').filter((s) => s !== '').pop();
+    return last === undefined ? p : `…/${last}`;
+  });
+}
+
 function keyContext(serviceId: string, type: KeyType): string {
   return `web-service-key:${serviceId}:${type}`;
 }
@@ -150,6 +166,7 @@ function mlserverScriptName(runtime: 'python' | 'javascript'): string {
 export class WebServices {
   private listener: (change: ServiceChange) => Promise<void> = async () => undefined;
   private models: ModelCatalog | undefined;
+  private errorLog: (serviceId: string, detail: string) => void = () => undefined;
 
   constructor(
     private readonly store: Store,
@@ -161,6 +178,11 @@ export class WebServices {
   /** The scoring part listens here; each change is awaited before the management call answers. */
   setChangeListener(listener: (change: ServiceChange) => Promise<void>): void {
     this.listener = listener;
+  }
+
+  /** Where a deployment error's full text goes (the server's log) when readers see it shortened. */
+  setErrorLog(log: (serviceId: string, detail: string) => void): void {
+    this.errorLog = log;
   }
 
   /** Connects the models part (resolve at deployment, materialize for runtimes). */
@@ -310,9 +332,11 @@ export class WebServices {
    * deployed (its result no longer matters). Returns whether it was recorded.
    */
   async setState(id: string, configVersion: number, state: ServiceState, error: string | null): Promise<boolean> {
+    const shown = error === null ? null : publicDeploymentError(error);
+    if (error !== null && shown !== error) this.errorLog(id, error);
     const result = await this.store.db
       .updateTable('web_services')
-      .set((eb) => ({ state, error: error === null ? null : error.slice(0, 8192), generation: eb('generation', '+', 1) }))
+      .set((eb) => ({ state, error: shown === null ? null : shown.slice(0, 8192), generation: eb('generation', '+', 1) }))
       .where('id', '=', id)
       .where('config_version', '=', configVersion)
       .executeTakeFirst();

@@ -10,7 +10,7 @@ import type { WorkspacesTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import { checkFreeForm, checkLocation, checkTags, checkWorkspaceName } from './names.js';
-import { resourceGroupId, type ResourceGroupRow, type ResourceGroups, type ScopeRemoved } from './resourceGroups.js';
+import { resourceGroupId, type ResourceGroupRow, type ResourceGroups, type ScopeRemoved, type WorkspacesRemoving } from './resourceGroups.js';
 
 export type WorkspaceRow = Selectable<WorkspacesTable>;
 
@@ -46,6 +46,7 @@ export class Workspaces {
     private readonly clock: Clock,
     private readonly groups: ResourceGroups,
     private readonly scopeRemoved: ScopeRemoved,
+    private readonly workspacesRemoving: WorkspacesRemoving = async () => async () => undefined,
   ) {}
 
   /** The workspace, or undefined; 404 when the subscription or group is missing. */
@@ -129,8 +130,10 @@ export class Workspaces {
   async delete(tenantId: string, subscriptionId: string, groupName: string, name: string): Promise<boolean> {
     const found = await this.find(tenantId, subscriptionId, groupName, name);
     if (!found) return false;
+    const cleanUp = await this.workspacesRemoving([found.row.id]);
     await this.store.db.deleteFrom('workspaces').where('id', '=', found.row.id).execute();
     await this.scopeRemoved(tenantId, workspaceId(found.group.subscription_id, found.group.name, found.row.name));
+    await cleanUp();
     return true;
   }
 }
