@@ -9,6 +9,7 @@ import { accessIndexes } from './migrations/0003_access_indexes.js';
 import { audit } from './migrations/0004_audit.js';
 import { models } from './migrations/0005_models.js';
 import { webServices } from './migrations/0006_web_services.js';
+import { serviceKeyScope } from './migrations/0007_service_key_scope.js';
 
 /** All migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0004_audit': audit,
   '0005_models': models,
   '0006_web_services': webServices,
+  '0007_service_key_scope': serviceKeyScope,
 };

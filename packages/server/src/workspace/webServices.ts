@@ -320,7 +320,8 @@ export class WebServices {
         await trx.updateTable('web_services').set((eb) => ({ generation: eb('generation', '+', 1), updated_at: now })).where('id', '=', row.id).execute();
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new TesseraError('Conflict', "That key value is already in use: choose another 'keyValue', or leave it out to have one generated.");
+      // Unique within the service only: the service's other key (which the caller may read anyway).
+      if (isUniqueViolation(err)) throw new TesseraError('Conflict', "That key value is this service's other key: choose another 'keyValue', or leave it out to have one generated.");
       throw err;
     }
     await this.listener({ id: row.id, redeploy: false, deleted: false });
@@ -347,6 +348,7 @@ export class WebServices {
 
   /** Writes when keys were last used (batched by the scoring part, off the request path). */
   async recordKeyUse(lastUsed: ReadonlyMap<string, number>): Promise<void> {
+    // By hash alone: services sharing a key value (their owners chose it) share its last use.
     for (const [hash, at] of lastUsed) {
       await this.store.db.updateTable('web_service_keys').set({ last_used_at: at }).where('key_hash', '=', hash).execute();
     }
