@@ -5,6 +5,7 @@
  * `W/onlineEndpoints/{engine name}` (publish: write; update: write; delete: delete;
  * list/get/swagger: read; consume: score/action), checked before the service is looked up
  * so a refusal says nothing of what exists; update and delete also follow the creator rule.
+ * The caller is authenticated on arrival (onRequest), before any body is read.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
@@ -70,7 +71,7 @@ export function mlServerServiceRoutes(app: FastifyInstance, services: Services):
     return out;
   }
 
-  app.post<{ Params: VersionParams }>('/services/:name/:version', { preHandler: auth, bodyLimit: PUBLISH_BODY_LIMIT }, async (request, reply) => {
+  app.post<{ Params: VersionParams }>('/services/:name/:version', { onRequest: auth, bodyLimit: PUBLISH_BODY_LIMIT }, async (request, reply) => {
     const { name, version } = request.params;
     const caller = await permitted(request, WRITE, name, version);
     const def = parsePublishBody(request.body);
@@ -78,12 +79,12 @@ export function mlServerServiceRoutes(app: FastifyInstance, services: Services):
     return reply.code(201).type('application/json; charset=utf-8').send(JSON.stringify(consumeUrl(services.publicUrl.base, name, version)));
   });
 
-  app.get('/services', { preHandler: auth }, async (request) => {
+  app.get('/services', { onRequest: auth }, async (request) => {
     const caller = callerOf(request);
     return describeReadable(caller, await webServices.listMlServer());
   });
 
-  app.get<{ Params: NameParams }>('/services/:name', { preHandler: auth }, async (request) => {
+  app.get<{ Params: NameParams }>('/services/:name', { onRequest: auth }, async (request) => {
     const { name } = request.params;
     const caller = await permitted(request, READ, name);
     const rows = await publishing.versionsOf(name);
@@ -91,13 +92,13 @@ export function mlServerServiceRoutes(app: FastifyInstance, services: Services):
     return describeReadable(caller, rows);
   });
 
-  app.get<{ Params: VersionParams }>('/services/:name/:version', { preHandler: auth }, async (request) => {
+  app.get<{ Params: VersionParams }>('/services/:name/:version', { onRequest: auth }, async (request) => {
     const { name, version } = request.params;
     const caller = await permitted(request, READ, name, version);
     return [await describe(caller, await publishing.get(name, version))];
   });
 
-  app.patch<{ Params: VersionParams }>('/services/:name/:version', { preHandler: auth, bodyLimit: PUBLISH_BODY_LIMIT }, async (request) => {
+  app.patch<{ Params: VersionParams }>('/services/:name/:version', { onRequest: auth, bodyLimit: PUBLISH_BODY_LIMIT }, async (request) => {
     const { name, version } = request.params;
     const caller = await permitted(request, WRITE, name, version);
     const def = parseUpdateBody(request.body);
@@ -106,7 +107,7 @@ export function mlServerServiceRoutes(app: FastifyInstance, services: Services):
     return describe(caller, await publishing.update(row, def, caller.objectId));
   });
 
-  app.delete<{ Params: VersionParams }>('/services/:name/:version', { preHandler: auth }, async (request, reply) => {
+  app.delete<{ Params: VersionParams }>('/services/:name/:version', { onRequest: auth }, async (request, reply) => {
     const { name, version } = request.params;
     const caller = await permitted(request, DELETE, name, version);
     const row = await publishing.get(name, version);
@@ -115,7 +116,7 @@ export function mlServerServiceRoutes(app: FastifyInstance, services: Services):
     return reply.code(200).send();
   });
 
-  app.post<{ Params: VersionParams }>('/api/:name/:version', { preHandler: auth, bodyLimit: services.config.scoring.bodyLimit }, async (request) => {
+  app.post<{ Params: VersionParams }>('/api/:name/:version', { onRequest: auth, bodyLimit: services.config.scoring.bodyLimit }, async (request) => {
     const { name, version } = request.params;
     await permitted(request, SCORE_ACTION, name, version);
     const entry = gateway.findMlServer(engineNameOf(name), version);
@@ -133,7 +134,7 @@ export function mlServerServiceRoutes(app: FastifyInstance, services: Services):
     return consumeResult(true, '', result.console ?? '', result.outputs ?? {});
   });
 
-  app.get<{ Params: VersionParams }>('/api/:name/:version/swagger.json', { preHandler: auth }, async (request) => {
+  app.get<{ Params: VersionParams }>('/api/:name/:version/swagger.json', { onRequest: auth }, async (request) => {
     const { name, version } = request.params;
     await permitted(request, READ, name, version);
     const row = await publishing.get(name, version);

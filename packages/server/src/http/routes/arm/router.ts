@@ -103,9 +103,23 @@ function bodyBytes(request: FastifyRequest): number {
   return Number.isFinite(declared) && declared > 0 ? declared : Buffer.byteLength(JSON.stringify(request.body) ?? '');
 }
 
+function tooLarge(): TesseraError {
+  return new TesseraError('RequestEntityTooLarge', 'The request body is larger than this endpoint accepts.');
+}
+
+/** What routing a request found. */
+interface Routed {
+  op: ArmOperation;
+  method: ArmMethod;
+  path: ResourcePath;
+  shape: ArmShape;
+  parentLevels: ResourceLevel[];
+}
+
 /** Operations by (method, shape, type), and the catch-all routes that dispatch to them. */
 export class ArmRouter {
   private readonly operations = new Map<string, ArmOperation>();
+  private readonly routed = new WeakMap<FastifyRequest, Routed>();
 
   constructor(private readonly services: ArmServices) {}
 
@@ -127,15 +141,27 @@ export class ArmRouter {
       method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST'],
       url: '/*',
       exposeHeadRoute: false,
-      // The largest any operation takes; each operation's own limit is checked in dispatch.
+      // The largest any operation takes; each operation's own limit is checked before the body is read.
       bodyLimit: Math.max(this.services.config.bodyLimit, ...limits),
       // The parser hands the stream on; operations without `multipart` refuse it below.
       config: { acceptsMultipart: true } satisfies MultipartRouteConfig as FastifyContextConfig,
-      handler: async (request, reply) => this.dispatch(request, reply, authenticate),
+      // Nothing of the body is read before the caller is known and the operation's limit checked.
+      onRequest: async (request, reply) => {
+        this.rawPathOf(request);
+        await authenticate.call(reply.server, request, reply);
+      },
+      preParsing: async (request, _reply, payload) => {
+        const routed = this.route(request);
+        const declared = Number(request.headers['content-length']);
+        if (!routed.op.multipart && Number.isFinite(declared) && declared > (routed.op.bodyLimit ?? this.services.config.bodyLimit)) throw tooLarge();
+        return payload;
+      },
+      handler: async (request, reply) => this.dispatch(request, reply),
     });
   }
 
-  private async dispatch(request: FastifyRequest, reply: FastifyReply, authenticate: ReturnType<typeof requireAuth>): Promise<unknown> {
+  /** The path below the route's prefix; 404 unless it is an ARM path. */
+  private rawPathOf(request: FastifyRequest): string {
     const routeUrl = request.routeOptions.url ?? '/*';
     const prefix = routeUrl.slice(0, routeUrl.length - 2);
     const rawPath = request.url.split('?', 1)[0]!.slice(prefix.length);
@@ -143,10 +169,15 @@ export class ArmRouter {
     if (first !== 'subscriptions' && first !== 'providers') {
       throw new TesseraError('RouteNotFound', `No endpoint answers ${request.method} at that path.`);
     }
-    await authenticate.call(reply.server, request, reply);
-    const caller = request.caller!;
+    return rawPath;
+  }
+
+  /** The operation a request addresses (found once per request); 404 when none. */
+  private route(request: FastifyRequest): Routed {
+    const known = this.routed.get(request);
+    if (known) return known;
     const method: ArmMethod = request.method === 'HEAD' ? 'GET' : (request.method as ArmMethod);
-    const path = parseSegments(segmentsOf(rawPath));
+    const path = parseSegments(segmentsOf(this.rawPathOf(request)));
     const shape: ArmShape = path.tail ? (method === 'POST' ? 'action' : 'collection') : 'instance';
     const type = path.tail?.type ?? path.levels[path.levels.length - 1]?.type ?? '';
     const op = this.operations.get(`${method} ${shape} ${type.toLowerCase()}`);
@@ -155,13 +186,21 @@ export class ArmRouter {
     if (!op || (op.parents && !op.parents.some((p) => p.toLowerCase() === parentType.toLowerCase()))) {
       throw new TesseraError('RouteNotFound', `No endpoint answers ${method} on ${shape === 'collection' ? 'the collection ' : ''}'${type || '/'}' ${parentType === 'root' ? 'at the root' : `under '${parentType}'`}.`);
     }
+    const routed = { op, method, path, shape, parentLevels };
+    this.routed.set(request, routed);
+    return routed;
+  }
+
+  private async dispatch(request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const caller = request.caller!;
+    const { op, method, path, shape, parentLevels } = this.route(request);
     const permission = permissionFor(method, path);
     const query = readQuery(request.query);
     if ((op.check ?? 'rule') === 'rule') await authorize(this.services, request, permission.action, permission.scope);
     const multipart = request.body instanceof MultipartBody;
     if (multipart && !op.multipart) throw multipartNotAccepted();
     if (!multipart && request.body !== undefined && bodyBytes(request) > (op.bodyLimit ?? this.services.config.bodyLimit)) {
-      throw new TesseraError('RequestEntityTooLarge', 'The request body is larger than this endpoint accepts.');
+      throw tooLarge();
     }
     if (!multipart && op.multipart) throw new TesseraError('UnsupportedMediaType', 'This endpoint takes multipart/form-data: one part per file, named \'file\', its filename the path in the model.');
     const result = await op.handle({
