@@ -45,7 +45,7 @@ export function createWorkspaceServices(store: Store, clock: Clock, access: Acce
   const workspaces = new Workspaces(store, clock, resourceGroups, scopeRemoved, workspacesRemoving);
   const webServices = new WebServices(store, clock, master, access);
   // Services record the model versions they use; a model in use cannot be deleted (409).
-  models.setUsageCheck((ids) => webServices.servicesUsing(ids));
+  models.setUsageCheck((ids, db) => webServices.servicesUsing(ids, db));
   webServices.setModelCatalog({
     async resolve(workspaceRowId, ref) {
       const v = await models.resolve(workspaceRowId, ref);

@@ -6,8 +6,9 @@
  */
 import crypto from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Store } from '../store/db.js';
+import type { Database } from '../store/schema.js';
 import { isUniqueViolation } from '../store/db.js';
 import type { ModelsTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
@@ -57,8 +58,8 @@ export interface ModelContainerRecord {
   createdAt: number;
 }
 
-/** Which services (by name) use any of these version ids; none when unused. */
-export type ModelUsageCheck = (modelVersionIds: string[]) => Promise<string[]>;
+/** Which services (by name) use any of these version ids, asked through `db` (the delete's transaction); none when unused. */
+export type ModelUsageCheck = (modelVersionIds: string[], db: Kysely<Database>) => Promise<string[]>;
 
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 const VERSION = /^[1-9][0-9]{0,8}$/;
@@ -392,11 +393,17 @@ export class Models {
   }
 
   private async remove(versions: ModelVersionRecord[], what: string): Promise<void> {
-    const users = await this.usageCheck(versions.map((v) => v.id));
-    if (users.length > 0) {
-      throw new TesseraError('Conflict', `${what} is used by the web service${users.length === 1 ? '' : 's'} ${users.map((u) => `'${u}'`).join(', ')}: delete or update ${users.length === 1 ? 'it' : 'them'} first.`);
-    }
-    await this.store.db.deleteFrom('models').where('id', 'in', versions.map((v) => v.id)).execute();
+    const ids = versions.map((v) => v.id);
+    // Checked and deleted in one transaction holding the versions' rows, which a service
+    // recording its use of them locks too (see WebServices): one of the two waits for the other.
+    await this.store.db.transaction().execute(async (trx) => {
+      if (this.store.kind === 'postgres') await trx.selectFrom('models').select('id').where('id', 'in', ids).forUpdate().execute();
+      const users = await this.usageCheck(ids, trx);
+      if (users.length > 0) {
+        throw new TesseraError('Conflict', `${what} is used by the web service${users.length === 1 ? '' : 's'} ${users.map((u) => `'${u}'`).join(', ')}: delete or update ${users.length === 1 ? 'it' : 'them'} first.`);
+      }
+      await trx.deleteFrom('models').where('id', 'in', ids).execute();
+    });
     await this.storage.collect(versions.flatMap((v) => v.files.map((f) => f.sha256)));
     await this.removeUnusedTrees(versions.map((v) => v.sha256));
   }

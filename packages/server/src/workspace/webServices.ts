@@ -6,10 +6,10 @@
  * part), which refreshes its in-memory view and deploys; nothing here runs a service.
  */
 import crypto from 'node:crypto';
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Store } from '../store/db.js';
 import { isUniqueViolation } from '../store/db.js';
-import type { WebServicesTable } from '../store/schema.js';
+import type { Database, WebServicesTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
 import type { MasterKey } from '../crypto/masterKey.js';
 import type { AccessControl } from '../access/assignments.js';
@@ -427,9 +427,9 @@ export class WebServices {
   }
 
   /** The names of the services using any of the model versions (models refuse to delete those: 409). */
-  async servicesUsing(modelVersionIds: readonly string[]): Promise<string[]> {
+  async servicesUsing(modelVersionIds: readonly string[], db: Kysely<Database> = this.store.db): Promise<string[]> {
     if (modelVersionIds.length === 0) return [];
-    const rows = await this.store.db
+    const rows = await db
       .selectFrom('web_service_models as m')
       .innerJoin('web_services as s', 's.id', 'm.service_id')
       .select(['s.name', 's.mlserver_version'])
@@ -545,6 +545,22 @@ export class WebServices {
     return out;
   }
 
+  /**
+   * Records that a service uses the model versions, in its write's transaction, holding
+   * their rows (shared) so a delete of one (which takes them exclusively and checks the use
+   * in its own transaction) either sees this use or has removed the row: then 404.
+   * On SQLite one transaction runs at a time, which gives the same.
+   */
+  private async recordModelUse(trx: Transaction<Database>, serviceId: string, models: readonly ResolvedModel[]): Promise<void> {
+    if (models.length === 0) return;
+    const ids = [...new Set(models.map((m) => m.id))];
+    const select = trx.selectFrom('models').select('id').where('id', 'in', ids);
+    const present = await (this.store.kind === 'postgres' ? select.forShare() : select).execute();
+    const missing = models.find((m) => !present.some((p) => p.id === m.id));
+    if (missing) throw new TesseraError('ResourceNotFound', `Version ${missing.version} of model '${missing.name}' was deleted meanwhile.`);
+    await trx.insertInto('web_service_models').values(ids.map((id) => ({ service_id: serviceId, model_version_id: id }))).execute();
+  }
+
   private async insert(args: {
     workspace: ServiceWorkspace;
     name: string;
@@ -584,7 +600,7 @@ export class WebServices {
             .values({ service_id: row.id, key_type: type, key_hash: hashSecret(key), key_sealed: this.master.seal(key, keyContext(row.id, type)), created_at: now, last_used_at: null, expires_at: null })
             .execute();
         }
-        if (args.models.length > 0) await trx.insertInto('web_service_models').values(args.models.map((m) => ({ service_id: row.id, model_version_id: m.id }))).execute();
+        await this.recordModelUse(trx, row.id, args.models);
       });
     } catch (err) {
       if (isUniqueViolation(err)) {
@@ -605,7 +621,7 @@ export class WebServices {
         .where('id', '=', existing.id)
         .execute();
       await trx.deleteFrom('web_service_models').where('service_id', '=', existing.id).execute();
-      if (models.length > 0) await trx.insertInto('web_service_models').values(models.map((m) => ({ service_id: existing.id, model_version_id: m.id }))).execute();
+      await this.recordModelUse(trx, existing.id, models);
     });
     const row = await this.byId(existing.id);
     if (!row) throw new TesseraError('ResourceNotFound', `The web service '${existing.name}' was deleted meanwhile.`);
