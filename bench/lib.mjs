@@ -17,17 +17,27 @@ export function spawnJsonChild(script, env = {}, nodeArgs = []) {
     const lines = readline.createInterface({ input: child.stdout });
     let ready = false;
     lines.on('line', (line) => {
-      if (!ready && line.startsWith('{')) {
+      // A log line (pino's: it has a level) is not the ready message.
+      const message = !ready && line.startsWith('{') ? parseOrUndefined(line) : undefined;
+      if (message && message.level === undefined) {
         ready = true;
-        resolve({ child, ...JSON.parse(line) });
+        resolve({ child, ...message });
       } else {
-        process.stderr.write(line + '\n');
+        if (!process.env.BENCH_QUIET_CHILDREN) process.stderr.write(line + '\n');
       }
     });
     child.once('exit', (code) => {
       if (!ready) reject(new Error(`${script} exited with ${code} before it was ready`));
     });
   });
+}
+
+function parseOrUndefined(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export function percentile(sorted, p) {
