@@ -5,7 +5,8 @@
 //   - a plain node:http server that checks a key and echoes (the limit);
 //   - a Flask app under gunicorn that checks a key and echoes (the usual self-hosted
 //     scoring server), from Debian's python3-flask and gunicorn.
-// Rounds alternate between the targets so that drift on the shared machine hits all alike;
+// Rounds alternate between the targets (each round starting at the next one) so that drift
+// on the shared machine hits all alike;
 // figures are medians. Goals: key ≥ 0.95x no auth, token ≥ 0.9x no auth, Tessera ≥ 5x Flask.
 // BENCH_SCORING_TARGETS=echo,node (comma-separated words) keeps only the targets whose
 // names contain one of them (ratios then cover what is left).
@@ -197,8 +198,13 @@ export async function measureScoring({ tesseraUrl, tesseraPid, adminPassword, se
     // Warm up: JIT, connection setup, caches.
     for (const t of targets) wrk(t, 1);
     const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
+    // Each round starts one target further along, so that no target always runs first
+    // (just after the heaviest one, or on a machine that just got busier).
     for (let round = 0; round < rounds; round++) {
-      for (const t of targets) runs[t.name].push(await measure(t, seconds));
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[(i + round) % targets.length];
+        runs[t.name].push(await measure(t, seconds));
+      }
     }
     const med = (name, field) => median(runs[name].map((r) => r[field]));
     const rows = targets.map((t) => ({
