@@ -8,25 +8,36 @@ import readline from 'node:readline';
  * Starts `node script` and resolves with the first stdout line that is a JSON object (the
  * child's "ready" message), plus `child`. Servers run in their own processes so that load
  * generation and serving do not share an event loop. Any other stdout line (a library's
- * notice) is passed on to our stderr rather than mistaken for the message.
+ * notice) is passed on to our stderr rather than mistaken for the message. `nodeArgs` go
+ * to node before the script (`--cpu-prof`).
  */
-export function spawnJsonChild(script, env = {}) {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+export function spawnJsonChild(script, env = {}, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout });
     let ready = false;
     lines.on('line', (line) => {
-      if (!ready && line.startsWith('{')) {
+      // A log line (pino's: it has a level) is not the ready message.
+      const message = !ready && line.startsWith('{') ? parseOrUndefined(line) : undefined;
+      if (message && message.level === undefined) {
         ready = true;
-        resolve({ child, ...JSON.parse(line) });
+        resolve({ child, ...message });
       } else {
-        process.stderr.write(line + '\n');
+        if (!process.env.BENCH_QUIET_CHILDREN) process.stderr.write(line + '\n');
       }
     });
     child.once('exit', (code) => {
       if (!ready) reject(new Error(`${script} exited with ${code} before it was ready`));
     });
   });
+}
+
+function parseOrUndefined(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export function percentile(sorted, p) {

@@ -8,6 +8,8 @@
 //   6. scoring: an echo script and an ONNX model under each auth mode, against node:http
 //      and Flask/gunicorn (scoring.mjs; needs Debian's wrk, gunicorn and python3-flask)
 // Figures are medians over rounds; the machine is shared and noisy, so compare ratios.
+// BENCH_ONLY=scoring (or a comma-separated list of signin, clientCredentials, rbac,
+// scoring) runs only those measurements; the default runs them all.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,13 +17,18 @@ import { fileURLToPath } from 'node:url';
 import { closedLoop, fmt, median, spawnJsonChild } from './lib.mjs';
 import { measureClientCredentials } from './clientCredentials.mjs';
 import { measureRbac } from './rbac.mjs';
-import { measureScoring } from './scoring.mjs';
+import { measureScoring, printScoring } from './scoring.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PASSWORD = 'Bench-operator-secret-42';
 const CLI_CLIENT = '3c8a5a4e-0f7d-4b8e-9d3a-7e2b1c6f9a01';
+const MEASURES = ['signin', 'clientCredentials', 'rbac', 'scoring'];
+const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const unknown = only.filter((m) => !MEASURES.includes(m));
+if (unknown.length > 0) throw new Error(`BENCH_ONLY names unknown measurement(s) ${unknown.join(', ')}; choose from ${MEASURES.join(', ')}`);
+const runs = (measure) => only.length === 0 || only.includes(measure);
 
 async function post(url, body, form = false) {
   const res = await fetch(url, {
@@ -34,9 +41,8 @@ async function post(url, body, form = false) {
   return json;
 }
 
-const { child, url, argon2 } = await spawnJsonChild(path.join(here, 'server.mjs'), { BENCH_ADMIN_PASSWORD: PASSWORD });
-try {
-  const signIn = () => post(`${url}/login`, { username: 'admin', password: PASSWORD });
+/** Sign-ins, refresh grants, and /me latency alone and during a sign-in storm. */
+async function measureSignIns(url, signIn) {
   const admin = await signIn();
   const me = async () => {
     const res = await fetch(`${url}/me`, { headers: { authorization: `Bearer ${admin.access_token}` } });
@@ -68,42 +74,49 @@ try {
     rounds.meStorm.push(during.p99);
     rounds.meStormP50.push(during.p50);
   }
-
-  const result = {
-    when: new Date().toISOString(),
-    seconds: SECONDS,
-    rounds: ROUNDS,
-    argon2id: argon2,
+  return {
     passwordSignInsPerSec: median(rounds.signIn),
     refreshGrantsPerSec: median(rounds.refresh),
     meP50AloneMs: median(rounds.meAloneP50),
     meP99AloneMs: median(rounds.meAlone),
     meP50DuringSignInStormMs: median(rounds.meStormP50),
     meP99DuringSignInStormMs: median(rounds.meStorm),
-    // Each in its own rounds after the ones above (alternating servers inside), so none of
-    // these loads overlaps another.
-    clientCredentials: await measureClientCredentials({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS }),
-    rbacDecisions: await measureRbac({ seconds: SECONDS, rounds: ROUNDS }),
-    scoring: await measureScoring({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS }),
   };
-  const cc = result.clientCredentials;
-  const rbac = result.rbacDecisions;
+}
+
+const { child, url, argon2 } = await spawnJsonChild(path.join(here, 'server.mjs'), { BENCH_ADMIN_PASSWORD: PASSWORD });
+try {
+  const signIn = () => post(`${url}/login`, { username: 'admin', password: PASSWORD });
+  const result = { when: new Date().toISOString(), seconds: SECONDS, rounds: ROUNDS, only: only.length > 0 ? only : MEASURES };
+  if (runs('signin')) Object.assign(result, { argon2id: argon2 }, await measureSignIns(url, signIn));
+  // Each in its own rounds after the ones above (alternating servers inside), so none of
+  // these loads overlaps another.
+  if (runs('clientCredentials')) result.clientCredentials = await measureClientCredentials({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
+  if (runs('rbac')) result.rbacDecisions = await measureRbac({ seconds: SECONDS, rounds: ROUNDS });
+  if (runs('scoring')) result.scoring = await measureScoring({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
+
   console.log(`\nTessera benchmark — ${ROUNDS} rounds of ${SECONDS}s, medians (node ${process.version}, ${os.cpus().length} cores)\n`);
-  console.log(`argon2id: m=${argon2.memoryCost} KiB, t=${argon2.timeCost}, p=${argon2.parallelism}`);
-  console.log(`password sign-ins (POST /login, 8 concurrent)      ${fmt(result.passwordSignInsPerSec)} /s`);
-  console.log(`refresh-token grants (rotating, 8 concurrent)      ${fmt(result.refreshGrantsPerSec)} /s   (${fmt(result.refreshGrantsPerSec / result.passwordSignInsPerSec)}x sign-ins)`);
-  console.log(`GET /me alone                                      p50 ${fmt(result.meP50AloneMs)} ms, p99 ${fmt(result.meP99AloneMs)} ms`);
-  console.log(`GET /me during a storm of 16 concurrent sign-ins   p50 ${fmt(result.meP50DuringSignInStormMs)} ms, p99 ${fmt(result.meP99DuringSignInStormMs)} ms   (p99 ${fmt(result.meP99DuringSignInStormMs / result.meP99AloneMs)}x alone)`);
   const row = (label, figures) => console.log(`${label.padEnd(51)}${figures}`);
-  row(`client-credentials grants, Tessera (8 concurrent)`, `${fmt(cc.tesseraPerSec)} /s   (p50 ${fmt(cc.tesseraP50Ms)} ms, server ${fmt(cc.tesseraServerCpuMsPerGrant)} CPU-ms/grant, ${fmt(cc.tesseraServerCores)} cores busy)`);
-  row(`  the same on oidc-provider ${cc.oidcProviderVersion}`, `${fmt(cc.oidcProviderPerSec)} /s   (p50 ${fmt(cc.oidcProviderP50Ms)} ms, server ${fmt(cc.oidcProviderServerCpuMsPerGrant)} CPU-ms/grant, ${fmt(cc.oidcProviderServerCores)} cores busy)`);
-  row(`  Tessera / oidc-provider (goal >= 3x)`, `${fmt(cc.ratio)}x grants/s, ${fmt(cc.cpuRatio)}x less server CPU per grant`);
-  row(`  Tessera minting every token (REUSE=0)`, `${fmt(cc.mintingPerSec)} /s   (server ${fmt(cc.mintingServerCpuMsPerGrant)} CPU-ms/grant): ${fmt(cc.mintingRatio)}x grants/s, ${fmt(cc.mintingCpuRatio)}x less CPU than oidc-provider`);
-  row(`RBAC decide(), ${rbac.assignments} assignments via ${rbac.groups} groups, warm`, `${fmt(rbac.warmPerSec)} /s   (${rbac.cases} cases, ${rbac.allowedCases} allowed)`);
-  row(`RBAC decide(), cache cold (invalidate before each)`, `${fmt(rbac.coldPerSec)} /s   (warm ${fmt(rbac.warmPerSec / rbac.coldPerSec)}x cold)`);
-  console.log(`\nscoring, ${result.scoring.concurrency} connections (wrk)                    requests/s    p50 ms   p99 ms   server CPU-ms/request`);
-  for (const r of result.scoring.rows) row(`  ${r.name}`, `${fmt(r.perSec).padStart(9)}   ${fmt(r.p50Ms).padStart(7)}  ${fmt(r.p99Ms).padStart(7)}   ${fmt(r.serverCpuMsPerRequest)}`);
-  for (const [label, ratio] of Object.entries(result.scoring.ratios)) row(`  ${label}`, `${fmt(ratio)}x`);
+  if (runs('signin')) {
+    console.log(`argon2id: m=${argon2.memoryCost} KiB, t=${argon2.timeCost}, p=${argon2.parallelism}`);
+    console.log(`password sign-ins (POST /login, 8 concurrent)      ${fmt(result.passwordSignInsPerSec)} /s`);
+    console.log(`refresh-token grants (rotating, 8 concurrent)      ${fmt(result.refreshGrantsPerSec)} /s   (${fmt(result.refreshGrantsPerSec / result.passwordSignInsPerSec)}x sign-ins)`);
+    console.log(`GET /me alone                                      p50 ${fmt(result.meP50AloneMs)} ms, p99 ${fmt(result.meP99AloneMs)} ms`);
+    console.log(`GET /me during a storm of 16 concurrent sign-ins   p50 ${fmt(result.meP50DuringSignInStormMs)} ms, p99 ${fmt(result.meP99DuringSignInStormMs)} ms   (p99 ${fmt(result.meP99DuringSignInStormMs / result.meP99AloneMs)}x alone)`);
+  }
+  const cc = result.clientCredentials;
+  if (cc) {
+    row(`client-credentials grants, Tessera (8 concurrent)`, `${fmt(cc.tesseraPerSec)} /s   (p50 ${fmt(cc.tesseraP50Ms)} ms, server ${fmt(cc.tesseraServerCpuMsPerGrant)} CPU-ms/grant, ${fmt(cc.tesseraServerCores)} cores busy)`);
+    row(`  the same on oidc-provider ${cc.oidcProviderVersion}`, `${fmt(cc.oidcProviderPerSec)} /s   (p50 ${fmt(cc.oidcProviderP50Ms)} ms, server ${fmt(cc.oidcProviderServerCpuMsPerGrant)} CPU-ms/grant, ${fmt(cc.oidcProviderServerCores)} cores busy)`);
+    row(`  Tessera / oidc-provider (goal >= 3x)`, `${fmt(cc.ratio)}x grants/s, ${fmt(cc.cpuRatio)}x less server CPU per grant`);
+    row(`  Tessera minting every token (REUSE=0)`, `${fmt(cc.mintingPerSec)} /s   (server ${fmt(cc.mintingServerCpuMsPerGrant)} CPU-ms/grant): ${fmt(cc.mintingRatio)}x grants/s, ${fmt(cc.mintingCpuRatio)}x less CPU than oidc-provider`);
+  }
+  const rbac = result.rbacDecisions;
+  if (rbac) {
+    row(`RBAC decide(), ${rbac.assignments} assignments via ${rbac.groups} groups, warm`, `${fmt(rbac.warmPerSec)} /s   (${rbac.cases} cases, ${rbac.allowedCases} allowed)`);
+    row(`RBAC decide(), cache cold (invalidate before each)`, `${fmt(rbac.coldPerSec)} /s   (warm ${fmt(rbac.warmPerSec / rbac.coldPerSec)}x cold)`);
+  }
+  if (result.scoring) printScoring(result.scoring);
   fs.mkdirSync(path.join(here, 'results'), { recursive: true });
   fs.writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify(result, null, 2) + '\n');
 } finally {

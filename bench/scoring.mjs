@@ -5,8 +5,11 @@
 //   - a plain node:http server that checks a key and echoes (the limit);
 //   - a Flask app under gunicorn that checks a key and echoes (the usual self-hosted
 //     scoring server), from Debian's python3-flask and gunicorn.
-// Rounds alternate between the targets so that drift on the shared machine hits all alike;
+// Rounds alternate between the targets (each round starting at the next one) so that drift
+// on the shared machine hits all alike;
 // figures are medians. Goals: key ≥ 0.95x no auth, token ≥ 0.9x no auth, Tessera ≥ 5x Flask.
+// BENCH_SCORING_TARGETS=echo,node (comma-separated words) keeps only the targets whose
+// names contain one of them (ratios then cover what is left).
 import { spawn, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -26,7 +29,7 @@ const ECHO_SCRIPT = 'export function init() {}\nexport function run(input) { ret
  * Runs wrk (Debian's wrk: a C load generator, so that on two cores the generator takes as
  * little CPU as it can from the server it measures) against `t` for `seconds`.
  */
-function wrk(t, seconds, connections = CONCURRENCY) {
+export function wrk(t, seconds, connections = CONCURRENCY) {
   const bodyFile = path.join(os.tmpdir(), `tessera-bench-body-${process.pid}-${t.bodyName}.json`);
   fs.writeFileSync(bodyFile, t.body);
   const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', path.join(here, 'wrk-post.lua'), t.url], {
@@ -66,7 +69,7 @@ async function call(url, { method = 'GET', token, body, form = false } = {}) {
 }
 
 /** Deploys the echo script and the ONNX model under every auth mode; returns the targets. */
-async function tesseraTargets(url, pid, adminPassword) {
+export async function tesseraTargets(url, pid, adminPassword) {
   const { access_token: token } = await call(`${url}/login`, { method: 'POST', body: { username: 'admin', password: adminPassword } });
   const subs = await call(`${url}/subscriptions?${API}`, { token });
   const ws = `/subscriptions/${subs.value[0].subscriptionId}/resourceGroups/bench/providers/Microsoft.MachineLearningServices/workspaces/bench`;
@@ -149,7 +152,7 @@ async function startFlask(key) {
   throw new Error('gunicorn did not start');
 }
 
-async function measure(t, seconds) {
+export async function measure(t, seconds) {
   const pids = t.pids.flatMap(processTree);
   const cpu0 = pids.reduce((s, p) => s + cpuMsOf(p), 0);
   const t0 = performance.now();
@@ -157,6 +160,16 @@ async function measure(t, seconds) {
   const wallMs = performance.now() - t0;
   const cpuMs = pids.reduce((s, p) => s + cpuMsOf(p), 0) - cpu0;
   return { ...run, serverCpuMsPerRequest: cpuMs / run.count, serverCores: cpuMs / wallMs };
+}
+
+/** Prints the scoring rows and ratios. */
+export function printScoring(scoring) {
+  const row = (label, figures) => console.log(`${label.padEnd(62)}${figures}`);
+  const fmt = (n) => (n >= 100 ? n.toFixed(0) : n.toFixed(2));
+  console.log(`\nscoring, ${scoring.concurrency} connections (wrk)${' '.repeat(34)}requests/s    p50 ms   p99 ms   server CPU-ms/request   cores busy`);
+  for (const r of scoring.rows) row(`  ${r.name}`, `${fmt(r.perSec).padStart(9)}   ${fmt(r.p50Ms).padStart(7)}  ${fmt(r.p99Ms).padStart(7)}   ${r.serverCpuMsPerRequest.toFixed(3).padStart(8)}                ${fmt(r.serverCores)}`);
+  console.log(`\nscoring ratios${' '.repeat(45)}requests/s   server CPU per request (reference / target)`);
+  for (const [label, ratio] of Object.entries(scoring.ratios)) row(`  ${label}`, `${fmt(ratio).padStart(6)}x      ${fmt(scoring.cpuRatios[label]).padStart(6)}x`);
 }
 
 /** Measures everything against a running Tessera (bench/server.mjs) at `tesseraUrl`. */
@@ -170,6 +183,11 @@ export async function measureScoring({ tesseraUrl, tesseraPid, adminPassword, se
       target('node:http echo, key', node.url, [node.child.pid], BODY, `Bearer ${key}`),
       target(`Flask/gunicorn echo, key (${flask.workers} workers)`, flask.url, [flask.child.pid], BODY, `Bearer ${key}`),
     ];
+    const filter = process.env.BENCH_SCORING_TARGETS;
+    if (filter) {
+      const words = filter.split(',').map((w) => w.trim().toLowerCase());
+      for (let i = targets.length - 1; i >= 0; i--) if (!words.some((w) => targets[i].name.toLowerCase().includes(w))) targets.splice(i, 1);
+    }
     for (const t of targets) {
       // Each target must really do the work: echo what was sent, or run the model.
       const answer = JSON.parse(await probe(t));
@@ -180,8 +198,13 @@ export async function measureScoring({ tesseraUrl, tesseraPid, adminPassword, se
     // Warm up: JIT, connection setup, caches.
     for (const t of targets) wrk(t, 1);
     const runs = Object.fromEntries(targets.map((t) => [t.name, []]));
+    // Each round starts one target further along, so that no target always runs first
+    // (just after the heaviest one, or on a machine that just got busier).
     for (let round = 0; round < rounds; round++) {
-      for (const t of targets) runs[t.name].push(await measure(t, seconds));
+      for (let i = 0; i < targets.length; i++) {
+        const t = targets[(i + round) % targets.length];
+        runs[t.name].push(await measure(t, seconds));
+      }
     }
     const med = (name, field) => median(runs[name].map((r) => r[field]));
     const rows = targets.map((t) => ({
@@ -192,17 +215,28 @@ export async function measureScoring({ tesseraUrl, tesseraPid, adminPassword, se
       serverCpuMsPerRequest: med(t.name, 'serverCpuMsPerRequest'),
       serverCores: med(t.name, 'serverCores'),
     }));
-    const rate = (name) => rows.find((r) => r.name === name).perSec;
+    const flaskName = targets.find((t) => t.name.startsWith('Flask'))?.name ?? '';
+    const row = (name) => rows.find((r) => r.name === name);
+    // Throughput ratios (higher is better) and server-CPU ratios (CPU-ms/request of the
+    // reference over the target's: higher is better, and least sensitive to a noisy machine).
     const ratios = {};
+    const cpuRatios = {};
+    const compare = (label, name, reference) => {
+      if (!row(name) || !row(reference)) return;
+      ratios[label] = row(name).perSec / row(reference).perSec;
+      cpuRatios[label] = row(reference).serverCpuMsPerRequest / row(name).serverCpuMsPerRequest;
+    };
     for (const kind of ['echo', 'onnx']) {
-      const none = rate(`Tessera ${kind}, no auth`);
-      ratios[`${kind}: key / no auth`] = rate(`Tessera ${kind}, key`) / none;
-      ratios[`${kind}: service token / no auth`] = rate(`Tessera ${kind}, service token`) / none;
-      ratios[`${kind}: access token / no auth`] = rate(`Tessera ${kind}, access token`) / none;
+      const none = `Tessera ${kind}, no auth`;
+      compare(`${kind}: key / no auth (goal >= 0.95)`, `Tessera ${kind}, key`, none);
+      compare(`${kind}: service token / no auth (goal >= 0.9)`, `Tessera ${kind}, service token`, none);
+      compare(`${kind}: access token / no auth (goal >= 0.9)`, `Tessera ${kind}, access token`, none);
     }
-    ratios['echo with key: Tessera / Flask+gunicorn'] = rate('Tessera echo, key') / rate(targets[targets.length - 1].name);
-    ratios['echo with key: Tessera / node:http'] = rate('Tessera echo, key') / rate('node:http echo, key');
-    return { concurrency: CONCURRENCY, rows, ratios };
+    compare('echo with key: Tessera / Flask+gunicorn (goal >= 5)', 'Tessera echo, key', flaskName);
+    compare('onnx with key: Tessera / Flask+gunicorn echo', 'Tessera onnx, key', flaskName);
+    compare('echo with key: Tessera / node:http', 'Tessera echo, key', 'node:http echo, key');
+    compare('node:http / Flask+gunicorn (the ceiling of the 5x goal)', 'node:http echo, key', flaskName);
+    return { concurrency: CONCURRENCY, rows, ratios, cpuRatios };
   } finally {
     node.child.kill('SIGTERM');
     flask.child.kill('SIGTERM');

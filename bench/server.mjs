@@ -7,7 +7,8 @@ import { resolveConfig, startServer } from '@tessera/server';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-bench-'));
 // TESSERA_* settings pass through (the client-credentials measure starts one with TESSERA_APP_TOKEN_REUSE=0).
-const config = resolveConfig({ port: 0, data: dataDir, logLevel: 'warn' }, { ...process.env, TESSERA_ADMIN_PASSWORD: process.env.BENCH_ADMIN_PASSWORD });
+// BENCH_LOG_LEVEL=info measures with the per-request log lines a default server writes.
+const config = resolveConfig({ port: 0, data: dataDir, logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn' }, { ...process.env, TESSERA_ADMIN_PASSWORD: process.env.BENCH_ADMIN_PASSWORD });
 // The benchmark signs in thousands of times, up to 16 at once, as one account from one
 // address: lift the throttle's address rule and both in-flight caps (the account's is 1,
 // which would answer 429 to all but one of the concurrent sign-ins), so that what is

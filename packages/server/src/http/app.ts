@@ -106,13 +106,15 @@ export async function buildApp(services: Services, options: AppOptions): Promise
 
   // Requests between arrival and response, so shutdown can wait for them before closing the store.
   let inFlight = 0;
+  // One shared listener rather than a closure (and once()'s wrapper) per request.
+  const ended = () => inFlight--;
   app.decorate('inFlight', () => inFlight);
   app.decorate('draining', false);
   app.addHook('onRequest', (request, reply, next) => {
     request.audit = {};
     inFlight++;
-    // 'close' fires once the response is sent or the connection dies, whichever comes first.
-    reply.raw.once('close', () => inFlight--);
+    // 'close' fires once, when the response is sent or the connection dies, whichever comes first.
+    reply.raw.on('close', ended);
     next();
   });
 

@@ -93,6 +93,17 @@ export class Deployments {
   }
 
   /**
+   * {@link acquire}'s common case without a promise: the runtime serving the entry's
+   * current configuration, counted in flight; undefined when {@link acquire} must decide.
+   */
+  acquireNow(entry: ServiceEntry): RunningRuntime | undefined {
+    const running = this.slots.get(entry.id)?.current;
+    if (!running || running.configVersion !== entry.configVersion || entry.state === 'Failed') return undefined;
+    running.inFlight++;
+    return running;
+  }
+
+  /**
    * The runtime to score `entry` with, counted in flight until {@link release}.
    * 409 while the service is not Healthy and this replica has nothing to serve it with;
    * 502 when it cannot be started here.

@@ -28,6 +28,10 @@ function unauthorized(message: string, bearerError: 'invalid_token' | 'invalid_r
   return new TesseraError('InvalidAuthenticationToken', message, { bearerError });
 }
 
+/** One-shot `crypto.hash` (Node ≥ 20.12) skips building a Hash object per request. */
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === 'function' ? (text) => crypto.hash('sha256', text, 'hex') : (text) => crypto.createHash('sha256').update(text).digest('hex');
+
 const MISSING = unauthorized('Authentication is required: send Authorization: Bearer <key or token>.', null);
 
 export class ScoringGateway {
@@ -66,7 +70,7 @@ export class ScoringGateway {
     const credential = match[1]!;
     switch (entry.authMode) {
       case 'key': {
-        const hash = crypto.createHash('sha256').update(credential).digest('hex');
+        const hash = sha256Hex(credential);
         const key = entry.keyByHash.get(hash);
         const now = this.clock.now();
         if (!key || (key.expiresAt !== null && key.expiresAt <= now)) throw unauthorized('The key is invalid or expired for this service.');
@@ -110,14 +114,15 @@ export class ScoringGateway {
   async outcome(entry: ServiceEntry, body: string): Promise<ScoreOutcome> {
     if (entry.state === 'Failed') throw new TesseraError('Conflict', `The web service '${entry.name}' is not Healthy (Failed).`);
     const queue = this.deployments.queueOf(entry);
-    return queue.run(entry.scoringTimeoutMs, async (remainingMs) => {
-      const running = await this.deployments.acquire(entry);
+    // A free slot (the common case) runs at once, without the queue's promise and closure.
+    if (queue.tryEnter()) {
       try {
-        return await running.runtime.score({ body }, Math.max(1, remainingMs));
+        return await this.score(entry, body, entry.scoringTimeoutMs);
       } finally {
-        this.deployments.release(running);
+        queue.leave();
       }
-    });
+    }
+    return queue.run(entry.scoringTimeoutMs, (remainingMs) => this.score(entry, body, remainingMs));
   }
 
   /** The error a failed outcome is answered with: 400 refused input, 504 timeout, 502 crash. */
@@ -130,6 +135,15 @@ export class ScoringGateway {
         return new TesseraError('GatewayTimeout', `The request ran past the service's scoring timeout (${entry.scoringTimeoutMs} ms): ${message}`);
       default:
         return new TesseraError('BadGateway', `The service's worker failed and is being restarted: ${message}`);
+    }
+  }
+
+  private async score(entry: ServiceEntry, body: string, remainingMs: number): Promise<ScoreOutcome> {
+    const running = this.deployments.acquireNow(entry) ?? (await this.deployments.acquire(entry));
+    try {
+      return await running.runtime.score({ body }, Math.max(1, remainingMs));
+    } finally {
+      this.deployments.release(running);
     }
   }
 

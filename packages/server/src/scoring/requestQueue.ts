@@ -32,6 +32,19 @@ export class RequestQueue {
     return { running: this.running, waiting: this.waiting.length };
   }
 
+  /** Takes a slot if one is free and nobody waits (the caller must {@link leave}); false otherwise. */
+  tryEnter(): boolean {
+    if (this.running >= this.concurrency || this.waiting.length > 0) return false;
+    this.running++;
+    return true;
+  }
+
+  /** Gives back a slot taken with {@link tryEnter}. */
+  leave(): void {
+    this.running--;
+    this.drain();
+  }
+
   /**
    * Runs `task` when a slot is free, given the time it has left; throws 503 when the
    * queue is full and 504 when the wait outlasts `timeoutMs`.

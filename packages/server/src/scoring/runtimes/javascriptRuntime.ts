@@ -12,9 +12,9 @@ import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type ts from 'typescript';
 import { modelDirOf, scriptEnvironment } from './environment.js';
-import type { JavascriptWorkerData, WorkerMessage } from './javascriptWorker.js';
+import { decodeAnswer, type JavascriptWorkerData, type WorkerMessage } from './workerProtocol.js';
 import type { LogSink, RuntimeSpec, ScoreInput, ScoreOutcome, ServiceRuntime } from './types.js';
-import { WorkerPool, type WorkerConnection } from './workerPool.js';
+import { WorkerPool, type AnswerSink, type WorkerConnection } from './workerPool.js';
 
 const SCRIPT_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts'];
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -104,29 +104,26 @@ export class JavascriptRuntime implements ServiceRuntime {
     const exited = new Promise<string>((resolve) => {
       worker.once('exit', (code) => resolve(killed ? 'the worker was stopped' : (failure ?? `the worker exited with code ${code}`)));
     });
-    const pending = new Map<number, (outcome: ScoreOutcome) => void>();
-    let nextId = 0;
+    // One request at a time per worker (the pool's rule): the answer is the current request's.
+    let waiting: AnswerSink | undefined;
     const ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {
-        if (message.kind === 'ready') resolve();
-        else if (message.kind === 'initError') reject(new Error(message.message));
-        else {
-          const answer = pending.get(message.id);
-          pending.delete(message.id);
-          answer?.(message.ok ? { ok: true, json: message.json } : { ok: false, reason: 'client', message: message.message });
-        }
+        if (typeof message === 'string') {
+          const to = waiting;
+          waiting = undefined;
+          to?.answer(decodeAnswer(message));
+        } else if (message.kind === 'ready') resolve();
+        else reject(new Error(message.message));
       });
     });
     ready.catch(() => undefined);
     return {
       ready,
       exited,
-      call: (body) =>
-        new Promise<ScoreOutcome>((resolve) => {
-          const id = nextId++;
-          pending.set(id, resolve);
-          worker.postMessage({ id, body });
-        }),
+      call: (body, to) => {
+        waiting = to;
+        worker.postMessage(body);
+      },
       kill: () => {
         killed ||= failure === undefined;
         void worker.terminate();

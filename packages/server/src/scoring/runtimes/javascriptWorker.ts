@@ -1,7 +1,7 @@
 /**
  * The body of one JavaScript worker thread: loads the service's entry script, runs its
  * init once, then answers requests one at a time. Speaks to javascriptRuntime.ts over
- * the thread's message port (`WorkerRequest` in, `WorkerMessage` out); the script's
+ * the thread's message port (workerProtocol.ts); the script's
  * console goes to the thread's stdout and stderr, which the runtime turns into log lines.
  */
 import { createRequire } from 'node:module';
@@ -10,24 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
+import { encodeAnswer, type Answer, type JavascriptWorkerData, type WorkerMessage } from './workerProtocol.js';
 
-/** What javascriptRuntime.ts hands the worker. */
-export interface JavascriptWorkerData {
-  directory: string;
-  /** azureml: the module to load (absolute path; `.ts` already transpiled to `.mjs`). */
-  modulePath?: string;
-  /** mlserver: the per-request code, the init code, and the names they exchange. */
-  mlserver?: { code: string; initCode: string; inputs: string[]; outputs: string[]; initBindings: string[] };
-}
-
-export type WorkerRequest = { id: number; body: string };
-export type WorkerMessage =
-  | { kind: 'ready' }
-  | { kind: 'initError'; message: string }
-  | { kind: 'answer'; id: number; ok: true; json: string }
-  | { kind: 'answer'; id: number; ok: false; message: string };
-
-type Answer = { ok: true; json: string } | { ok: false; message: string };
 
 const data = workerData as JavascriptWorkerData;
 const port = parentPort!;
@@ -195,8 +179,10 @@ async function main(): Promise<void> {
     port.postMessage({ kind: 'initError', message: error instanceof Error ? error.message : String(error) } satisfies WorkerMessage);
     return;
   }
-  port.on('message', (request: WorkerRequest) => {
-    void handle(request.body).then((answer) => port.postMessage({ kind: 'answer', id: request.id, ...answer } satisfies WorkerMessage));
+  // A request is its body; the answer one string (workerProtocol.ts): strings cross the
+  // port cheaper than objects, and the pool sends one request at a time.
+  port.on('message', (body: string) => {
+    void handle(body).then((answer) => port.postMessage(encodeAnswer(answer)));
   });
   port.postMessage({ kind: 'ready' } satisfies WorkerMessage);
 }

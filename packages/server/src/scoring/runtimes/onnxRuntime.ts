@@ -19,6 +19,8 @@ import type { LogSink, RuntimeSpec, ScoreInput, ScoreOutcome, ServiceRuntime } f
 export class OnnxRuntime implements ServiceRuntime {
   readonly kind = 'onnx' as const;
   private session?: ort.InferenceSession;
+  /** The session's tensor inputs by name (read once: feedsOf checks every request against them). */
+  private inputs = new Map<string, ort.InferenceSession.ValueMetadata>();
   private stopping?: Promise<void>;
   private readonly inFlight = new Set<{ run: Promise<unknown>; end: (outcome: ScoreOutcome) => void }>();
 
@@ -48,6 +50,7 @@ export class OnnxRuntime implements ServiceRuntime {
       throw new Error('the runtime was stopped while starting');
     }
     this.session = session;
+    this.inputs = new Map(session.inputMetadata.map((m) => [m.name, m]));
     const inputs = session.inputMetadata.map((m) => `${m.name}${m.isTensor ? ` ${m.type}[${m.shape.join(',')}]` : ''}`).join(', ');
     this.log(`onnx session loaded ${path.basename(file)}; inputs: ${inputs}; outputs: ${session.outputNames.join(', ')}`, 'system');
   }
@@ -58,7 +61,7 @@ export class OnnxRuntime implements ServiceRuntime {
     if (!session) return Promise.resolve({ ok: false, reason: 'crash', message: 'the runtime is not started' });
     let feeds: Record<string, ort.Tensor>;
     try {
-      feeds = feedsOf(input.body, session);
+      feeds = feedsOf(input.body, session, this.inputs);
     } catch (error) {
       const message = error instanceof TensorInputError ? error.message : `the input could not be made into tensors: ${truncate(describe(error), 1000)}`;
       return Promise.resolve({ ok: false, reason: 'client', message });
@@ -118,7 +121,7 @@ function modelFileOf(spec: RuntimeSpec): string {
   return path.join(model.path, candidates[0]!.name);
 }
 
-function feedsOf(body: string, session: ort.InferenceSession): Record<string, ort.Tensor> {
+function feedsOf(body: string, session: ort.InferenceSession, declared: ReadonlyMap<string, ort.InferenceSession.ValueMetadata>): Record<string, ort.Tensor> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -131,7 +134,6 @@ function feedsOf(body: string, session: ort.InferenceSession): Record<string, or
   if (extra.length > 0) throw new TensorInputError(`unknown field(s) ${extra.map((k) => `'${truncate(k, 64)}'`).join(', ')}; send {"inputs": {inputName: nested arrays}}`);
   if (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)) throw new TensorInputError('"inputs" must be an object mapping each input name to nested arrays');
   const given = inputs as Record<string, unknown>;
-  const declared = new Map(session.inputMetadata.map((m) => [m.name, m]));
   const expected = () => session.inputMetadata.map((m) => `${m.name}${m.isTensor ? ` ${m.type}[${m.shape.join(',')}]` : ''}`).join(', ');
   const unknown = Object.keys(given).filter((name) => !declared.has(name));
   if (unknown.length > 0) throw new TensorInputError(`unknown input(s) ${unknown.map((k) => `'${truncate(k, 64)}'`).join(', ')}; the model's inputs are: ${expected()}`);

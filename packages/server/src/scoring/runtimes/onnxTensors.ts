@@ -48,9 +48,8 @@ function describeShape(type: string, shape: ReadonlyArray<number | string>): str
 /** Builds the tensor for input `name` from JSON, or throws TensorInputError saying what the model expects. */
 export function toTensor(name: string, value: unknown, type: Tensor.Type, shape: ReadonlyArray<number | string>): Tensor {
   const rule = RULES[type];
-  const expected = describeShape(type, shape);
   if (!rule) throw new TensorInputError(`input '${name}' has element type ${type}, which this runtime cannot feed from JSON`);
-  const refuse = (what: string) => new TensorInputError(`input '${name}': ${what}; the model expects ${expected} (${rule.expects})`);
+  const refuse = (what: string) => new TensorInputError(`input '${name}': ${what}; the model expects ${describeShape(type, shape)} (${rule.expects})`);
 
   // The dimensions, read along the first elements; then every element is checked against them.
   const dims: number[] = [];
@@ -67,20 +66,29 @@ export function toTensor(name: string, value: unknown, type: Tensor.Type, shape:
     });
   }
   const flat: Element[] = [];
-  const walk = (node: unknown, depth: number, where: string): void => {
+  // The indices down to the element being checked: messages name it ("the value[1][0]"),
+  // built only when one is refused.
+  const at: number[] = [];
+  const where = () => `the value${at.map((i) => `[${i}]`).join('')}`;
+  const walk = (node: unknown, depth: number): void => {
     if (depth === dims.length) {
-      if (Array.isArray(node)) throw refuse(`ragged array: ${where} is nested deeper than the first element`);
+      if (Array.isArray(node)) throw refuse(`ragged array: ${where()} is nested deeper than the first element`);
       const element = rule.accept(node);
-      if (element === undefined) throw refuse(`${where} is ${truncateJson(node)}, not one of ${rule.expects}`);
+      if (element === undefined) throw refuse(`${where()} is ${truncateJson(node)}, not one of ${rule.expects}`);
       flat.push(element);
       return;
     }
     if (!Array.isArray(node) || node.length !== dims[depth]) {
-      throw refuse(`ragged array: ${where} has ${Array.isArray(node) ? `${node.length} elements` : 'no array'} where ${dims[depth]} are expected`);
+      throw refuse(`ragged array: ${where()} has ${Array.isArray(node) ? `${node.length} elements` : 'no array'} where ${dims[depth]} are expected`);
     }
-    node.forEach((child, i) => walk(child, depth + 1, `${where}[${i}]`));
+    at.push(0);
+    for (let i = 0; i < node.length; i++) {
+      at[depth] = i;
+      walk(node[i], depth + 1);
+    }
+    at.pop();
   };
-  walk(value, 0, 'the value');
+  walk(value, 0);
   return rule.build(flat, dims);
 }
 

@@ -14,7 +14,7 @@ import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { modelDirOf, scriptEnvironment } from './environment.js';
 import type { LogSink, RuntimeSpec, ScoreInput, ScoreOutcome, ServiceRuntime } from './types.js';
-import { WorkerPool, type WorkerConnection } from './workerPool.js';
+import { WorkerPool, type AnswerSink, type WorkerConnection } from './workerPool.js';
 
 /** host.py's exit status after a MemoryError. */
 const EXIT_OUT_OF_MEMORY = 75;
@@ -119,7 +119,7 @@ export class PythonRuntime implements ServiceRuntime {
     child.once('close', (code, signal) => settleExit(why(code, signal)));
     child.once('exit', (code, signal) => setTimeout(() => settleExit(why(code, signal)), 1000).unref());
 
-    const pending = new Map<number, (outcome: ScoreOutcome) => void>();
+    const pending = new Map<number, AnswerSink>();
     let nextId = 0;
     const ready = new Promise<void>((resolve, reject) => {
       forwardLines(answers, (line) => {
@@ -136,7 +136,7 @@ export class PythonRuntime implements ServiceRuntime {
         else if (answer.id !== undefined) {
           const settle = pending.get(answer.id);
           pending.delete(answer.id);
-          settle?.(answer.ok ? { ok: true, json: answer.json ?? 'null' } : { ok: false, reason: 'client', message: answer.message ?? 'the request failed' });
+          settle?.answer(answer.ok ? { ok: true, json: answer.json ?? 'null' } : { ok: false, reason: 'client', message: answer.message ?? 'the request failed' });
         }
       });
     });
@@ -145,12 +145,11 @@ export class PythonRuntime implements ServiceRuntime {
     return {
       ready,
       exited,
-      call: (body) =>
-        new Promise<ScoreOutcome>((resolve) => {
-          const id = nextId++;
-          pending.set(id, resolve);
-          requests.write(`${JSON.stringify({ id, body })}\n`);
-        }),
+      call: (body, to) => {
+        const id = nextId++;
+        pending.set(id, to);
+        requests.write(`${JSON.stringify({ id, body })}\n`);
+      },
       kill: () => {
         if (child.exitCode === null && child.signalCode === null) killed = true;
         child.kill('SIGKILL');

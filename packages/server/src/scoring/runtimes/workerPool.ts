@@ -7,14 +7,22 @@
  */
 import type { LogSink, ScoreOutcome } from './types.js';
 
+/** Where a worker's answer to one request goes. */
+export interface AnswerSink {
+  answer(outcome: ScoreOutcome): void;
+}
+
 /** One live worker, as its runtime launched it. */
 export interface WorkerConnection {
   /** Resolves once `init()` has finished; rejects with a message fit for the service's logs. */
   readonly ready: Promise<void>;
   /** Resolves (never rejects) when the worker has exited for any reason, saying why. */
   readonly exited: Promise<string>;
-  /** Sends one request. Resolves with the worker's answer; a worker that dies never answers (see `exited`). */
-  call(body: string): Promise<ScoreOutcome>;
+  /**
+   * Sends one request (the pool never sends a worker a second before the first is
+   * answered); the answer goes to `to`. A worker that dies never answers (see `exited`).
+   */
+  call(body: string, to: AnswerSink): void;
   /** Ends the worker now (SIGKILL or Worker.terminate); `exited` then resolves. */
   kill(): void;
 }
@@ -40,18 +48,59 @@ interface Slot {
   /** Consecutive failed lives (crash, timeout, init failure): sets the next backoff. */
   failures: number;
   restartTimer?: NodeJS.Timeout;
-  /** Ends the request in flight when the pool stops. */
-  abort?: (outcome: ScoreOutcome) => void;
+  /** The request running on the worker now. */
+  request?: PoolRequest;
 }
 
-interface Waiter {
-  take: (slot: Slot) => void;
-  finish: (outcome: ScoreOutcome) => void;
+/**
+ * One request, from score() to its outcome: a timeout, the worker's answer, or the
+ * worker's death, whichever comes first. An object rather than closures: the hot path
+ * allocates one of these, one promise and one timer per request.
+ */
+class PoolRequest implements AnswerSink {
+  settled = false;
+  /** The worker it runs on, once it has one. */
+  slot: Slot | undefined;
+  connection: WorkerConnection | undefined;
+  readonly timer: NodeJS.Timeout;
+
+  constructor(
+    readonly pool: WorkerPool,
+    readonly body: string,
+    readonly timeoutMs: number,
+    private readonly resolve: (outcome: ScoreOutcome) => void,
+  ) {
+    this.timer = setTimeout(onRequestTimeout, timeoutMs, this);
+  }
+
+  finish(outcome: ScoreOutcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.resolve(outcome);
+  }
+
+  /** The worker answered: free it (unless it is no longer this request's) and settle. */
+  answer(outcome: ScoreOutcome): void {
+    const slot = this.slot!;
+    if (slot.request === this && slot.connection === this.connection && slot.state === 'busy') {
+      slot.request = undefined;
+      if (outcome.ok || outcome.reason === 'client') {
+        slot.failures = 0;
+        this.pool.release(slot);
+      }
+    }
+    this.finish(outcome);
+  }
+}
+
+function onRequestTimeout(request: PoolRequest): void {
+  request.pool.timedOut(request);
 }
 
 export class WorkerPool {
   private readonly slots: Slot[];
-  private readonly waiters: Waiter[] = [];
+  private readonly waiters: PoolRequest[] = [];
   private stopping?: Promise<void>;
 
   constructor(private readonly options: PoolOptions) {
@@ -72,46 +121,22 @@ export class WorkerPool {
   score(body: string, timeoutMs: number): Promise<ScoreOutcome> {
     if (this.stopping) return Promise.resolve(stoppedOutcome());
     return new Promise<ScoreOutcome>((resolve) => {
-      let settled = false;
-      const finish = (outcome: ScoreOutcome) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(outcome);
-      };
-      const timer = setTimeout(() => {
-        if (waiter) this.dropWaiter(waiter);
-        if (slot) this.onTimeout(slot);
-        const message = slot
-          ? `the request ran past its timeout of ${timeoutMs} ms; the worker is being restarted`
-          : `no worker became free within the request timeout of ${timeoutMs} ms`;
-        finish({ ok: false, reason: 'timeout', message });
-      }, timeoutMs);
-      let slot: Slot | undefined;
-      let waiter: Waiter | undefined;
-      const run = (taken: Slot) => {
-        waiter = undefined;
-        if (settled) return this.release(taken);
-        slot = taken;
-        this.runOn(taken, body, finish);
-      };
+      const request = new PoolRequest(this, body, timeoutMs, resolve);
       const free = this.slots.find((s) => s.state === 'idle');
-      if (free) run(free);
-      else {
-        waiter = { take: run, finish };
-        this.waiters.push(waiter);
-      }
+      if (free) this.runOn(free, request);
+      else this.waiters.push(request);
     });
   }
 
   /** Kills every worker; requests in flight or waiting end as `crash`. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      for (const waiter of this.waiters.splice(0)) waiter.finish(stoppedOutcome());
+      for (const request of this.waiters.splice(0)) request.finish(stoppedOutcome());
       const exits: Promise<string>[] = [];
       for (const slot of this.slots) {
         clearTimeout(slot.restartTimer);
-        slot.abort?.(stoppedOutcome());
+        slot.request?.finish(stoppedOutcome());
+        slot.request = undefined;
         if (slot.connection) {
           exits.push(slot.connection.exited);
           slot.connection.kill();
@@ -123,43 +148,51 @@ export class WorkerPool {
     return this.stopping;
   }
 
-  private runOn(slot: Slot, body: string, finish: (outcome: ScoreOutcome) => void): void {
+  private runOn(slot: Slot, request: PoolRequest): void {
     const connection = slot.connection!;
     slot.state = 'busy';
-    slot.abort = finish;
-    const died = connection.exited.then((why): ScoreOutcome => ({ ok: false, reason: 'crash', message: `${why}; it is being restarted` }));
-    const answered = connection.call(body).catch((error: unknown): ScoreOutcome => ({ ok: false, reason: 'crash', message: `the worker failed: ${String(error)}` }));
-    void Promise.race([answered, died]).then((outcome) => {
-      if (slot.connection !== connection || slot.state !== 'busy') return finish(outcome);
-      slot.abort = undefined;
-      if (outcome.ok || outcome.reason === 'client') {
-        slot.failures = 0;
-        this.release(slot);
-      }
-      // A crash: the exit handler installed by launch() restarts the slot.
-      finish(outcome);
-    });
+    slot.request = request;
+    request.slot = slot;
+    request.connection = connection;
+    try {
+      connection.call(request.body, request);
+    } catch (error) {
+      // The worker could not be sent the request: treat it as dead.
+      slot.request = undefined;
+      request.finish({ ok: false, reason: 'crash', message: `the worker failed: ${String(error)}` });
+      connection.kill();
+    }
   }
 
-  private onTimeout(slot: Slot): void {
-    if (slot.state !== 'busy') return;
-    slot.abort = undefined;
+  /** A request ran out of time: waiting, it leaves the queue; running, its worker is restarted. */
+  timedOut(request: PoolRequest): void {
+    if (request.settled) return;
+    const slot = request.slot;
+    if (slot) this.onTimeout(slot, request);
+    else this.dropWaiter(request);
+    const message = slot
+      ? `the request ran past its timeout of ${request.timeoutMs} ms; the worker is being restarted`
+      : `no worker became free within the request timeout of ${request.timeoutMs} ms`;
+    request.finish({ ok: false, reason: 'timeout', message });
+  }
+
+  private onTimeout(slot: Slot, request: PoolRequest): void {
+    if (slot.state !== 'busy' || slot.request !== request) return;
+    slot.request = undefined;
     this.options.log(`${this.options.label} ${slot.index + 1} ran past the request timeout and is being restarted`, 'system');
     slot.connection?.kill();
   }
 
   /** Hands an idle worker to the first waiting request, or marks it idle. */
-  private release(slot: Slot): void {
+  release(slot: Slot): void {
     if (this.stopping) return;
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      slot.state = 'busy';
-      waiter.take(slot);
-    } else slot.state = 'idle';
+    const request = this.waiters.shift();
+    if (request) this.runOn(slot, request);
+    else slot.state = 'idle';
   }
 
-  private dropWaiter(waiter: Waiter): void {
-    const at = this.waiters.indexOf(waiter);
+  private dropWaiter(request: PoolRequest): void {
+    const at = this.waiters.indexOf(request);
     if (at >= 0) this.waiters.splice(at, 1);
   }
 
@@ -172,9 +205,12 @@ export class WorkerPool {
     let ready = false;
     void connection.exited.then((why) => {
       if (slot.connection !== connection) return;
+      const request = slot.request;
       slot.connection = undefined;
-      slot.abort = undefined;
+      slot.request = undefined;
       slot.state = 'down';
+      // The request it was running fails; only that one (a timed-out one was settled already).
+      request?.finish({ ok: false, reason: 'crash', message: `${why}; it is being restarted` });
       if (this.stopping) return;
       if (ready) {
         log(`${label} ${slot.index + 1} stopped: ${why}`, 'system');
