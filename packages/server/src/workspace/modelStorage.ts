@@ -94,9 +94,10 @@ export class ModelStorage {
     const tmpDir = path.join(this.dir, 'tmp');
     await fsp.mkdir(tmpDir, { recursive: true });
     const temp = path.join(tmpDir, crypto.randomUUID());
+    const out = fs.createWriteStream(temp, { flags: 'wx', mode: 0o600 });
     try {
       const counter = new HashingLimit(maxBytes, limitMessage);
-      await pipeline(source, counter, fs.createWriteStream(temp, { flags: 'wx', mode: 0o600 }));
+      await pipeline(source, counter, out);
       const blob = { sha256: counter.hash.digest('hex'), size: counter.size };
       await this.claim(uploadId, blob);
       const target = this.blobPath(blob.sha256);
@@ -107,6 +108,9 @@ export class ModelStorage {
       await fsp.rename(temp, target);
       return blob;
     } finally {
+      // A write stream destroyed by a failed pipeline may still be opening its file: wait
+      // until it is closed, or the file could appear after it was removed.
+      if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
       await fsp.rm(temp, { force: true });
     }
   }
