@@ -4,7 +4,8 @@
  */
 import crypto from 'node:crypto';
 import type { Services } from '../src/services.js';
-import { call, createUser, login, startTestServer, type StartOptions, type StoreKind, type TestServer } from './helpers.js';
+import { TESSERA_CLI_CLIENT_ID } from '../src/index.js';
+import { call, createUser, login, postForm, startTestServer, type StartOptions, type StoreKind, type TestServer } from './helpers.js';
 
 export interface ArmTestServer {
   url: string;
@@ -31,11 +32,24 @@ export async function startArmServer(kind: StoreKind, options: StartOptions = {}
 }
 
 /** Creates a user with no roles, signs it in, and returns its id and access token. */
-export async function newUser(server: ArmTestServer, adminToken: string, userName: string): Promise<{ id: string; token: string }> {
+export async function newUser(server: ArmTestServer, adminToken: string, userName: string): Promise<{ id: string; token: string; password: string }> {
   const password = `Pw-${crypto.randomBytes(9).toString('base64url')}-9z`;
   const id = await createUser(server.server, adminToken, userName, password);
   const token = (await login(server.server, userName, password)).access_token;
-  return { id, token };
+  return { id, token, password };
+}
+
+/** An access token for the workspace data plane (what `aad` scoring takes), by the password grant. */
+export async function workspaceToken(server: ArmTestServer, userName: string, password: string): Promise<string> {
+  const res = await postForm<{ access_token: string }>(`${server.url}/organizations/oauth2/v2.0/token`, {
+    grant_type: 'password',
+    client_id: TESSERA_CLI_CLIENT_ID,
+    username: userName,
+    password,
+    scope: 'api://tessera/workspace/.default',
+  });
+  if (res.status !== 200) throw new Error(`workspace token for ${userName}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.access_token;
 }
 
 /** Signs in as admin. */

@@ -6,8 +6,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { call, STORE_KINDS } from './helpers.js';
-import { assignRole, errorOf, newUser, startArmServer, type ArmTestServer } from './arm-helpers.js';
+import { ADMIN_PASSWORD, call, STORE_KINDS } from './helpers.js';
+import { assignRole, errorOf, newUser, startArmServer, workspaceToken, type ArmTestServer } from './arm-helpers.js';
 import { signJwt } from '../src/tokens/jws.js';
 import { JS_ECHO, PY_ECHO, deploy, keysOf, makeWorkspace, putService, score, scriptBody, waitForState, type Workspace } from './web-service-helpers.js';
 
@@ -203,21 +203,29 @@ for (const kind of STORE_KINDS) {
       assert.equal((await call(w.url('/onlineEndpoints/echo-key/token'), { method: 'POST', token: w.admin })).status, 400);
     });
 
-    it('aad auth: an access token whose principal holds score/action scores; without it 403; a Data Scientist may score, a Reader may not', async () => {
+    it('aad auth: a workspace-audience access token whose principal holds score/action scores; without it 403; a Data Scientist may score, a Reader may not; a management token is 401', async () => {
       await deploy(w, 'aad-svc', scriptBody('score.mjs', JS_ECHO, { authMode: 'aad' }));
-      assert.equal((await score(server.url, 'aad-svc', { a: 1 }, w.admin)).status, 200);
+      const adminWs = await workspaceToken(server, 'admin', ADMIN_PASSWORD);
+      assert.equal((await score(server.url, 'aad-svc', { a: 1 }, adminWs)).status, 200);
+      // The management audience is not the data plane's: a management token cannot score.
+      const management = await score(server.url, 'aad-svc', { a: 1 }, w.admin);
+      assert.equal(management.status, 401);
+      assert.match(errorOf(management.body).message, /workspace audience/);
       const plain = await newUser(server, w.admin, 'aad-plain');
-      const denied = await score(server.url, 'aad-svc', { a: 1 }, plain.token);
+      const denied = await score(server.url, 'aad-svc', { a: 1 }, await workspaceToken(server, 'aad-plain', plain.password));
       assert.equal(denied.status, 403);
       assert.match(errorOf(denied.body).message, /onlineEndpoints\/score\/action/);
       const reader = await newUser(server, w.admin, 'aad-reader');
       await assignRole(server, w.admin, w.ws, reader.id, READER);
-      assert.equal((await score(server.url, 'aad-svc', { a: 1 }, reader.token)).status, 403);
+      assert.equal((await score(server.url, 'aad-svc', { a: 1 }, await workspaceToken(server, 'aad-reader', reader.password))).status, 403);
       const scientist = await newUser(server, w.admin, 'aad-scientist');
       await assignRole(server, w.admin, `${w.ws}/onlineEndpoints/aad-svc`, scientist.id, DATA_SCIENTIST);
-      assert.equal((await score(server.url, 'aad-svc', { a: 1 }, scientist.token)).status, 200);
+      assert.equal((await score(server.url, 'aad-svc', { a: 1 }, await workspaceToken(server, 'aad-scientist', scientist.password))).status, 200);
       assert.equal((await score(server.url, 'aad-svc', { a: 1 }, 'not-a-jwt')).status, 401);
       assert.equal((await score(server.url, 'aad-svc', { a: 1 })).status, 401);
+      // The caller is authenticated before the body is read: no credential and a body over
+      // the limit is 401, not 413.
+      assert.equal((await score(server.url, 'aad-svc', { blob: 'y'.repeat(2 * 1024 * 1024) })).status, 401);
     });
 
     it('a Python service: print output reaches getLogs; an init() that raises leaves it Failed with the error (409 to scoring)', async () => {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { ScoringPolicy } from '../config.js';
 import { TesseraError } from '../errors.js';
 import type { RuntimeFactory, RuntimeModel, ServiceRuntime } from './runtimes/types.js';
-import type { WebServices } from '../workspace/webServices.js';
+import { publicDeploymentError, type WebServices } from '../workspace/webServices.js';
 import type { DirectoryEvent, ServiceEntry } from './serviceDirectory.js';
 import { RequestQueue } from './requestQueue.js';
 import type { ServiceLogs } from './serviceLogs.js';
@@ -78,7 +78,8 @@ export class Deployments {
       running = await this.start(slot, serviceId, version);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      this.logs.append(serviceId, 'system', `Deployment of configuration ${version} failed: ${message}`);
+      // Readers see the logs: no server path in them (the server's own log has the detail).
+      this.logs.append(serviceId, 'system', `Deployment of configuration ${version} failed: ${publicDeploymentError(message)}`);
       const recorded = await this.services.setState(serviceId, version, 'Failed', message).catch((e: unknown) => (this.onError(e, 'recording a failed deployment'), false));
       if (recorded) this.retire(slot, slot.current, true);
       return;
@@ -120,7 +121,7 @@ export class Deployments {
         this.startInBackground(slot, entry);
       } else {
         running = await this.startShared(slot, entry).catch((err: unknown) => {
-          throw new TesseraError('BadGateway', `The web service '${entry.name}' could not be started on this server: ${err instanceof Error ? err.message.slice(0, 1000) : 'unknown error'}`);
+          throw new TesseraError('BadGateway', `The web service '${entry.name}' could not be started on this server: ${err instanceof Error ? publicDeploymentError(err.message.slice(0, 1000)) : 'unknown error'}`);
         });
       }
     }
@@ -178,7 +179,7 @@ export class Deployments {
 
   private startInBackground(slot: Slot, entry: ServiceEntry): void {
     if (slot.starting.has(entry.configVersion) || Date.now() - slot.failedAt < RETRY_FAILED_START_MS) return;
-    this.startShared(slot, entry).catch((err: unknown) => this.logs.append(entry.id, 'system', `Starting configuration ${entry.configVersion} on this replica failed: ${err instanceof Error ? err.message : String(err)}`));
+    this.startShared(slot, entry).catch((err: unknown) => this.logs.append(entry.id, 'system', `Starting configuration ${entry.configVersion} on this replica failed: ${publicDeploymentError(err instanceof Error ? err.message : String(err))}`));
   }
 
   /** Starts the entry's configuration once, however many requests ask. */

@@ -74,7 +74,7 @@ export class ScoringGateway {
         const key = entry.keyByHash.get(hash);
         const now = this.clock.now();
         if (!key || (key.expiresAt !== null && key.expiresAt <= now)) throw unauthorized('The key is invalid or expired for this service.');
-        this.keyUsage.touch(hash, now);
+        this.keyUsage.touch(entry.id, hash, now);
         return;
       }
       case 'token': {
@@ -84,6 +84,9 @@ export class ScoringGateway {
       }
       case 'aad': {
         const token = await this.verifier.verify(credential);
+        // A token for the workspace data plane (https://ml.azure.com or Tessera's own URI),
+        // as Azure ML's aad_token endpoints take: a management token is not a scoring token.
+        if (token.audience !== 'workspace') throw unauthorized('The access token is not for the workspace audience (api://tessera/workspace or https://ml.azure.com): ask for a token for that resource.');
         if (token.tenantId !== entry.tenantId) throw unauthorized("The access token is invalid: it is not from this service's tenant.");
         const state = await this.principals.get(token.objectId);
         if (!state.exists || !state.enabled || state.kind !== token.kind) throw unauthorized('The access token is invalid: its principal is disabled or deleted.');

@@ -8,6 +8,7 @@ import type { WebServices } from '../workspace/webServices.js';
 const FLUSH_MS = 5_000;
 
 export class KeyUsage {
+  /** Last use by service and key: `{serviceId} {keyHash}` → epoch ms. */
   private pending = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -16,9 +17,9 @@ export class KeyUsage {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  /** Notes a use of the key with this hash. */
-  touch(hash: string, at: number): void {
-    this.pending.set(hash, at);
+  /** Notes a use of the service's key with this hash (two services may hold the same key value). */
+  touch(serviceId: string, hash: string, at: number): void {
+    this.pending.set(`${serviceId} ${hash}`, at);
   }
 
   start(): void {

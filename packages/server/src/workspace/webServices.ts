@@ -348,9 +348,11 @@ export class WebServices {
 
   /** Writes when keys were last used (batched by the scoring part, off the request path). */
   async recordKeyUse(lastUsed: ReadonlyMap<string, number>): Promise<void> {
-    // By hash alone: services sharing a key value (their owners chose it) share its last use.
-    for (const [hash, at] of lastUsed) {
-      await this.store.db.updateTable('web_service_keys').set({ last_used_at: at }).where('key_hash', '=', hash).execute();
+    // Keyed `{serviceId} {keyHash}`: a key value two services' owners both chose is two keys.
+    for (const [key, at] of lastUsed) {
+      const [serviceId, hash] = key.split(' ');
+      if (!serviceId || !hash) continue;
+      await this.store.db.updateTable('web_service_keys').set({ last_used_at: at }).where('service_id', '=', serviceId).where('key_hash', '=', hash).execute();
     }
   }
 

@@ -10,6 +10,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import { TesseraError } from '../../errors.js';
+import type { ServiceEntry } from '../../scoring/serviceDirectory.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The service a scoring request was admitted to (set before its body is read). */
+    scoringEntry: ServiceEntry | null;
+  }
+}
 
 interface ServiceParams {
   name: string;
@@ -25,9 +33,17 @@ export async function scoringRoutes(app: FastifyInstance, services: Services): P
     scoped.removeAllContentTypeParsers();
     scoped.addContentTypeParser('*', { parseAs: 'string', bodyLimit }, (_request, body, done) => done(null, body));
 
-    scoped.post<{ Params: ServiceParams }>('/api/v1/service/:name/score', { bodyLimit }, async (request: FastifyRequest<{ Params: ServiceParams }>, reply: FastifyReply) => {
+    // The service is found and the caller authenticated when the request arrives, before
+    // its body is read: an unauthenticated caller never makes the server read a megabyte.
+    scoped.decorateRequest('scoringEntry', null);
+    const admit = async (request: FastifyRequest<{ Params: ServiceParams }>): Promise<void> => {
       const entry = gateway.find(request.params.name);
       await gateway.authenticate(entry, request.headers.authorization);
+      request.scoringEntry = entry;
+    };
+
+    scoped.post<{ Params: ServiceParams }>('/api/v1/service/:name/score', { bodyLimit, onRequest: admit }, async (request: FastifyRequest<{ Params: ServiceParams }>, reply: FastifyReply) => {
+      const entry = request.scoringEntry!;
       const body = request.body;
       if (typeof body !== 'string' || body.length === 0) throw NOT_JSON;
       const answer = await gateway.run(entry, body);
