@@ -65,20 +65,10 @@ export interface DeployOptions {
 }
 
 /** Options of {@link Webservice.update}: what to change; everything else stays. */
-export interface WebserviceUpdateOptions {
+export interface WebserviceUpdateOptions extends Partial<Omit<DeploymentConfiguration, 'target'>> {
   models?: readonly ModelReference[];
   /** Required to change (or keep) a script service's code: the server never returns a script. */
   inferenceConfig?: InferenceConfig;
-  authEnabled?: boolean;
-  tokenAuthEnabled?: boolean;
-  aad?: boolean;
-  cpuCores?: number;
-  memoryGb?: number;
-  replicas?: number;
-  scoringTimeoutMs?: number;
-  maxQueueSize?: number;
-  description?: string;
-  tags?: Record<string, string>;
 }
 
 /** Options of {@link Webservice.waitForDeployment}. */

@@ -55,8 +55,15 @@ export function modelView(workspace: string, m: ModelContainerRecord): Record<st
   };
 }
 
-/** The workspace the request addresses: its row id and its resource ID (in stored casing). */
-async function workspaceOf(ctx: ArmContext): Promise<{ rowId: string; id: string }> {
+/** A workspace as the model and web-service operations need it. */
+export interface WorkspaceRef {
+  rowId: string;
+  /** The workspace's resource ID, in stored casing. */
+  id: string;
+}
+
+/** The workspace the request addresses (404 when it does not exist). */
+export async function workspaceOf(ctx: ArmContext): Promise<WorkspaceRef> {
   const record = await ctx.services.workspace.workspaces.get(
     ctx.caller.tenantId,
     nameOf(ctx.levels, SUBSCRIPTION_TYPE),

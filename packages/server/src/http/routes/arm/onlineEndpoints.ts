@@ -5,9 +5,7 @@
  * in listKeys' and regenerateKeys' answers, never in a log line or audit record.
  */
 import { TesseraError, isTesseraError } from '../../../errors.js';
-import { RESOURCE_GROUP_TYPE, SUBSCRIPTION_TYPE, WORKSPACE_TYPE } from '../../../workspace/resourceIds.js';
-import { checkWorkspaceName } from '../../../workspace/names.js';
-import { workspaceId } from '../../../workspace/workspaces.js';
+import { WORKSPACE_TYPE } from '../../../workspace/resourceIds.js';
 import { ONLINE_ENDPOINT_TYPE, type WebServiceRow } from '../../../workspace/webServices.js';
 import { checkServiceName, parseRegenerateBody, parseServiceBody } from '../../../workspace/webServiceInput.js';
 import { keysView, newKeyView, webServiceView } from '../../../workspace/webServiceViews.js';
@@ -15,27 +13,11 @@ import { ServiceTokens } from '../../../scoring/serviceTokens.js';
 import type { ArmContext, ArmOperation } from './router.js';
 import { fields, objectBody } from './body.js';
 import { mayListUnder, nameOf, readable } from './resources.js';
-import { MODEL_VERSION_TYPE } from './models.js';
+import { MODEL_VERSION_TYPE, workspaceOf, type WorkspaceRef } from './models.js';
 import { checkModelName, parseModelVersion } from '../../../workspace/models.js';
 
 /** A PUT carries the entry script (up to 1 MiB of text, escaped as JSON). */
 const PUT_BODY_LIMIT = 4 * 1024 * 1024;
-
-interface WorkspaceRef {
-  rowId: string;
-  /** The workspace's resource ID, in stored casing. */
-  id: string;
-}
-
-async function workspaceOf(ctx: ArmContext): Promise<WorkspaceRef> {
-  const record = await ctx.services.workspace.workspaces.get(
-    ctx.caller.tenantId,
-    nameOf(ctx.levels, SUBSCRIPTION_TYPE),
-    nameOf(ctx.levels, RESOURCE_GROUP_TYPE),
-    checkWorkspaceName(nameOf(ctx.levels, WORKSPACE_TYPE)),
-  );
-  return { rowId: record.row.id, id: workspaceId(record.group.subscription_id, record.group.name, record.row.name) };
-}
 
 /** The addressed service (the instance, or the one an action is posted to). */
 async function serviceOf(ctx: ArmContext): Promise<{ ws: WorkspaceRef; row: WebServiceRow }> {
