@@ -5,12 +5,13 @@
  * server's memory; `getLogs` reads it.
  */
 import type { Clock } from '../clock.js';
+import { CUT_MARKER, MAX_LOG_LINE_BYTES } from './runtimes/lineSplitter.js';
 
 export const LINES_PER_SERVICE = 2000;
 /** The text kept per service, in characters (stamps included). */
 export const CHARS_PER_SERVICE = 1024 * 1024;
-/** The longest line kept, in characters; the rest is cut. */
-export const MAX_LINE = 4096;
+/** The longest line kept, in characters: a runtime's cut line with its marker passes whole; the rest of a longer one is cut. */
+export const MAX_LINE = MAX_LOG_LINE_BYTES + CUT_MARKER.length;
 
 interface Ring {
   lines: string[];
@@ -25,7 +26,7 @@ export class ServiceLogs {
 
   constructor(private readonly clock: Clock) {}
 
-  /** Appends a line (cut to 4 KiB) for the service, dropping its oldest lines past the count or size budget. */
+  /** Appends a line (cut to 16 KiB) for the service, dropping its oldest lines past the count or size budget. */
   append(serviceId: string, stream: 'stdout' | 'stderr' | 'system', line: string): void {
     let ring = this.buffers.get(serviceId);
     if (!ring) {
@@ -35,7 +36,7 @@ export class ServiceLogs {
     const stamp = `${new Date(this.clock.now()).toISOString()} [${stream}] `;
     // A cut line is copied through a Buffer: `slice` (and a template around it) would keep
     // a reference to the whole original line, however large, for as long as the cut one lives.
-    const text = line.length > MAX_LINE ? Buffer.from(`${stamp}${line.slice(0, MAX_LINE)}…`, 'utf8').toString('utf8') : stamp + line;
+    const text = line.length > MAX_LINE ? Buffer.from(`${stamp}${line.slice(0, MAX_LOG_LINE_BYTES)}${CUT_MARKER}`, 'utf8').toString('utf8') : stamp + line;
     while (ring.count > 0 && (ring.count >= LINES_PER_SERVICE || ring.chars + text.length > CHARS_PER_SERVICE)) {
       ring.chars -= ring.lines[ring.head]!.length;
       ring.head = (ring.head + 1) % LINES_PER_SERVICE;
