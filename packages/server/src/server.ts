@@ -34,6 +34,34 @@ export interface StartOptions {
   clock?: Clock;
 }
 
+/** Loggers of the servers running in this process: where an unhandled rejection is reported. */
+const runningLoggers = new Set<Logger>();
+let rejectionGuardInstalled = false;
+
+/**
+ * Node ends the process on a promise rejection nobody handled, which would take every
+ * service down for one bug in one code path. With this listener (installed once per
+ * process) it is logged instead, as an error to fix, and the server keeps serving. Only
+ * the error's type, message and stack are logged, cut short: never its other fields,
+ * which might carry request data. Returns the function that stops reporting to `logger`.
+ */
+function reportUnhandledRejections(logger: Logger): () => void {
+  runningLoggers.add(logger);
+  if (!rejectionGuardInstalled) {
+    rejectionGuardInstalled = true;
+    process.on('unhandledRejection', (reason: unknown) => {
+      const rejection =
+        reason instanceof Error
+          ? { type: reason.name, message: reason.message.slice(0, 1000), stack: reason.stack?.slice(0, 4000) }
+          : { type: typeof reason, message: String(reason).slice(0, 1000) };
+      const message = 'an unhandled promise rejection (a bug); the server keeps running';
+      if (runningLoggers.size === 0) process.stderr.write(`${message}: ${rejection.message}\n`);
+      for (const each of runningLoggers) each.error({ rejection }, message);
+    });
+  }
+  return () => runningLoggers.delete(logger);
+}
+
 function hostForUrl(host: string): string {
   if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
@@ -53,6 +81,7 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
   }
 
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const stopReporting = reportUnhandledRejections(logger);
   let services: Services | undefined;
   try {
     services = createServices(
@@ -92,11 +121,13 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
           for (let waited = 0; app.inFlight() > 0 && waited < 30_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
           await stopServices(running);
           await store.close();
+          stopReporting();
         })();
         return closing;
       },
     };
   } catch (err) {
+    stopReporting();
     if (services) await stopServices(services);
     await store.close();
     throw err;

@@ -5,11 +5,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
+import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { call, startTestServer, type TestServer } from './helpers.js';
 import { errorOf, startArmServer, type ArmTestServer } from './arm-helpers.js';
 import { JS_ECHO, deploy, keysOf, makeWorkspace, putService, score, scriptBody, type Workspace } from './web-service-helpers.js';
+import { CHARS_PER_SERVICE, LINES_PER_SERVICE, MAX_LINE, ServiceLogs } from '../src/scoring/serviceLogs.js';
+import { CUT_MARKER } from '../src/scoring/runtimes/lineSplitter.js';
+import { DEFAULT_ANSWER_LIMIT } from '../src/scoring/runtimes/types.js';
 
 const PY_FAILURES = `import json, os, time
 
@@ -81,6 +86,37 @@ describe('scoring gateway (sqlite)', () => {
   it('a worker that eats memory past its limit is a 502; it restarts', async () => {
     const res = await score(server.url, 'failures', { do: 'eat' });
     assert.equal(res.status, 502, JSON.stringify(res.body));
+    await healthyAfter();
+  });
+
+  it('a line without end is cut in the logs, an answer past the answer limit is a 502; the server carries on', async () => {
+    const chatty = `import json, sys
+def run(raw):
+    what = json.loads(raw).get("do")
+    if what == "flood":
+        for _ in range(3):
+            sys.stdout.write("x" * (1 << 20))
+        print(" end")
+        return "done"
+    if what == "huge":
+        return "z" * (${DEFAULT_ANSWER_LIMIT} + 1)
+    return {"length": len(raw)}
+`;
+    await deploy(w, 'chatty', scriptBody('score.py', chatty, { memoryGb: 0.5 }));
+    const flood = await score(server.url, 'chatty', { do: 'flood' });
+    assert.equal(flood.status, 200, JSON.stringify(flood.body));
+    assert.equal(flood.body, 'done');
+    const huge = await score(server.url, 'chatty', { do: 'huge' });
+    assert.equal(huge.status, 502, JSON.stringify(huge.body).slice(0, 300));
+    assert.equal(errorOf(huge.body).code, 'BadGateway');
+    assert.match(errorOf(huge.body).message, new RegExp(`the answer was larger than ${DEFAULT_ANSWER_LIMIT} bytes`));
+    const again = await score(server.url, 'chatty', { do: 'fine' });
+    assert.deepEqual([again.status, again.body], [200, { length: 13 }]);
+    const logs = await call<{ content: string }>(w.url('/onlineEndpoints/chatty/getLogs'), { method: 'POST', token: w.admin });
+    assert.equal(logs.status, 200);
+    const lines = logs.body.content.split('\n');
+    assert.ok(lines.some((l) => l.endsWith(`[stdout] ${'x'.repeat(16 * 1024)}${CUT_MARKER}`)), 'the cut line');
+    for (const line of lines) assert.ok(line.length <= MAX_LINE + 40, `a ${line.length}-character log line`);
     await healthyAfter();
   });
 
@@ -159,6 +195,63 @@ describe('scoring gateway (sqlite)', () => {
       const res = await call(`${server.url}/api/v1/service/keyed-doc/score`, { method: 'POST', body: {}, headers: { authorization: auth } });
       assert.ok(res.status === 401 || res.status === 431, `${auth.slice(0, 20)}: ${res.status}`);
     }
+  });
+});
+
+describe('process guard', () => {
+  it('an unhandled promise rejection is logged (type and message), and the server keeps serving', async () => {
+    // In a child process: node:test fails whichever test an unhandled rejection happens in.
+    const script = `
+import { startTestServer } from ${JSON.stringify(new URL('./helpers.js', import.meta.url).href)};
+const server = await startTestServer('sqlite');
+void Promise.reject(new TypeError('a rejection nobody handles'));
+await new Promise((r) => setTimeout(r, 200));
+const res = await fetch(server.url + '/api/v1/service/none/score', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+console.log(JSON.stringify({ status: res.status, logged: server.logs.filter((l) => l.includes('unhandled promise rejection')).map((l) => JSON.parse(l)) }));
+await server.close();
+`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 });
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { status: number; logged: { level: number; rejection: { type: string; message: string } }[] };
+    assert.equal(result.status, 404);
+    assert.equal(result.logged.length, 1);
+    assert.equal(result.logged[0]!.level, 50);
+    assert.deepEqual([result.logged[0]!.rejection.type, result.logged[0]!.rejection.message], ['TypeError', 'a rejection nobody handles']);
+  });
+});
+
+describe('service logs', () => {
+  const clock = { now: () => Date.UTC(2024, 0, 1) };
+  const stamp = '2024-01-01T00:00:00.000Z [stdout] ';
+
+  it('keeps a cut copy of an over-long line, marked', () => {
+    const logs = new ServiceLogs(clock);
+    logs.append('s', 'stdout', `${'a'.repeat(5 * 1024 * 1024)}tail`);
+    assert.equal(logs.read('s'), `${stamp}${'a'.repeat(16 * 1024)}${CUT_MARKER}\n`);
+  });
+
+  it('holds at most 1 MiB of text per service, dropping the oldest lines first', () => {
+    const logs = new ServiceLogs(clock);
+    const line = (i: number) => `${String(i).padStart(6, '0')}${'b'.repeat(MAX_LINE - 6)}`;
+    for (let i = 0; i < 1000; i++) logs.append('s', 'stdout', line(i));
+    logs.append('other', 'system', 'a neighbour');
+    const kept = logs.read('s').split('\n').filter(Boolean);
+    const perLine = stamp.length + MAX_LINE;
+    assert.equal(kept.length, Math.floor(CHARS_PER_SERVICE / perLine));
+    assert.ok(kept.join('').length <= CHARS_PER_SERVICE);
+    assert.deepEqual(logs.usage('s'), { lines: kept.length, chars: kept.length * perLine });
+    assert.equal(kept.at(-1), `${stamp}${line(999)}`);
+    assert.equal(kept[0], `${stamp}${line(1000 - kept.length)}`);
+    assert.equal(logs.read('s', 2), `${stamp}${line(998)}\n${stamp}${line(999)}\n`);
+    assert.equal(logs.read('other'), '2024-01-01T00:00:00.000Z [system] a neighbour\n');
+  });
+
+  it('holds at most 2,000 short lines per service, oldest first out', () => {
+    const logs = new ServiceLogs(clock);
+    for (let i = 0; i < 2500; i++) logs.append('s', 'stdout', `line ${i}`);
+    const kept = logs.read('s').split('\n').filter(Boolean);
+    assert.equal(kept.length, LINES_PER_SERVICE);
+    assert.equal(kept[0], `${stamp}line 500`);
+    assert.equal(kept.at(-1), `${stamp}line 2499`);
   });
 });
 

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { answer, eventually, failure, sandbox, score, type Sandbox } from './scoring-runtimes-helpers.js';
 import type { ServiceRuntime } from '../src/scoring/runtimes/types.js';
+import { CUT_MARKER, MAX_LOG_LINE_BYTES } from '../src/scoring/runtimes/lineSplitter.js';
 
 /** One script with a behaviour per `mode`, so that each failure can be followed by a good request. */
 const SCRIPT = `
@@ -234,6 +235,50 @@ describe('javascript runtime', () => {
       await assert.rejects(bad.start(), { message: /^initCode raised Error: no init$/ });
       const { runtime: badName } = box.create({ kind: 'javascript', entryScript: 'code.js', contract: { kind: 'mlserver', inputs: [{ name: 'a-b', type: 'numeric' }], outputs: [] } });
       await assert.rejects(badName.start(), /parameter name 'a-b' is not a JavaScript identifier/);
+    });
+  });
+
+  describe('output limits', () => {
+    const LIMIT = 1024 * 1024;
+    let loud: ServiceRuntime;
+    let loudLogs: { line: string; stream: string }[];
+    before(async () => {
+      box.write(
+        'loud.mjs',
+        `export function run(input) {
+  if (input.mode === 'flood') {
+    const chunk = 'x'.repeat(1 << 20);
+    for (let i = 0; i < 3; i++) process.stdout.write(chunk);
+    process.stdout.write(' end of the flood\\n');
+    process.stderr.write('e'.repeat(1 << 20) + '\\n');
+    console.log('after the flood');
+    return 'flooded';
+  }
+  if (input.mode === 'answer') return 'y'.repeat(input.size);
+  return 'plain';
+}`,
+      );
+      ({ runtime: loud, logs: loudLogs } = await box.start({ kind: 'javascript', entryScript: 'loud.mjs', answerLimit: LIMIT }));
+    });
+
+    it('a line without end on stdout or stderr is cut to 16 KiB and marked; the worker carries on', async () => {
+      assert.equal(answer(await score(loud, { mode: 'flood' })), 'flooded');
+      await eventually(() => loudLogs.some((l) => l.line === 'after the flood'), 'the line after the flood');
+      await eventually(() => loudLogs.some((l) => l.stream === 'stderr' && l.line.endsWith(CUT_MARKER)), 'the cut stderr line');
+      const cut = loudLogs.filter((l) => l.line.endsWith(CUT_MARKER)).map((l) => [l.stream, l.line]);
+      assert.deepEqual(cut.sort(), [
+        ['stderr', `${'e'.repeat(MAX_LOG_LINE_BYTES)}${CUT_MARKER}`],
+        ['stdout', `${'x'.repeat(MAX_LOG_LINE_BYTES)}${CUT_MARKER}`],
+      ]);
+      assert.equal(answer(await score(loud, { mode: 'plain' })), 'plain');
+    });
+
+    it('an answer past the answer limit fails as crash, the worker is restarted, and an answer within it passes', async () => {
+      const outcome = failure(await score(loud, { mode: 'answer', size: 2 * LIMIT }));
+      assert.equal(outcome.reason, 'crash');
+      assert.match(outcome.message, new RegExp(`^the answer was larger than ${LIMIT} bytes \\(${2 * LIMIT + 2} characters\\)$`));
+      await eventually(() => loudLogs.some((l) => l.stream === 'system' && /stopped: the answer was larger than/.test(l.line)), 'the restart log line');
+      assert.equal(answer(await score(loud, { mode: 'answer', size: LIMIT / 2 })), 'y'.repeat(LIMIT / 2));
     });
   });
 });

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { identityModel, int64DoubleModel, linearRegressionModel, sumAndProductModel } from './onnx/buildModel.js';
+import { buildModel, identityModel, int64DoubleModel, linearRegressionModel, sumAndProductModel } from './onnx/buildModel.js';
 import { answer, failure, sandbox, score, type Sandbox } from './scoring-runtimes-helpers.js';
 import type { ServiceRuntime } from '../src/scoring/runtimes/types.js';
 
@@ -21,6 +21,32 @@ describe('onnx runtime', () => {
     ({ runtime: linear } = await box.start({ kind: 'onnx', models: model('linear.onnx'), workers: 2 }));
   });
   after(() => box.cleanup());
+
+  it('refuses as client an output past the answer limit (by element count or JSON size) instead of building it, and still answers', async () => {
+    // Expand: a one-element input and a requested shape make an output of any size (an output bomb).
+    const expand = buildModel({
+      name: 'expand',
+      inputs: [{ name: 'V', type: 'float', shape: [1] }, { name: 'S', type: 'int64', shape: [1] }],
+      outputs: [{ name: 'Y', type: 'float', shape: ['N'] }],
+      nodes: [{ op: 'Expand', inputs: ['V', 'S'], outputs: ['Y'] }],
+    });
+    box.write('expand.onnx', expand);
+    const limit = 1024 * 1024;
+    const { runtime } = await box.start({ kind: 'onnx', models: model('expand.onnx'), answerLimit: limit });
+    assert.deepEqual(answer(await score(runtime, { inputs: { V: [0.5], S: [3] } })), { outputs: { Y: [0.5, 0.5, 0.5] } });
+    assert.deepEqual(failure(await score(runtime, { inputs: { V: [0.5], S: [300_000] } })), {
+      ok: false,
+      reason: 'client',
+      message: `the model's output is too large to answer: 300000 elements (at most ${limit / 4})`,
+    });
+    // Within the element cap, but each 0.1 takes 20 characters of JSON: past the byte limit.
+    assert.deepEqual(failure(await score(runtime, { inputs: { V: [0.1], S: [200_000] } })), {
+      ok: false,
+      reason: 'client',
+      message: `the model's output is too large to answer: more than ${limit} bytes`,
+    });
+    assert.equal((answer(await score(runtime, { inputs: { V: [2], S: [1000] } })) as { outputs: { Y: number[] } }).outputs.Y.length, 1000);
+  });
 
   it('answers {"outputs": {...}} as nested arrays for a batch of any size', async () => {
     assert.deepEqual(answer(await score(linear, { inputs: { X: [[1, 1, 1], [0, 0, 1], [2, 0, 0]] } })), { outputs: { Y: [[6.5], [3.5], [2.5]] } });

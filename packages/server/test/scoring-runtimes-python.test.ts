@@ -5,9 +5,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostScriptPath } from '../src/scoring/runtimes/pythonRuntime.js';
+import { CUT_MARKER, MAX_LOG_LINE_BYTES } from '../src/scoring/runtimes/lineSplitter.js';
 import { answer, eventually, failure, sandbox, score, type Sandbox } from './scoring-runtimes-helpers.js';
 import type { ServiceRuntime } from '../src/scoring/runtimes/types.js';
 
@@ -226,4 +227,98 @@ describe('python runtime', () => {
       await assert.rejects(bad.start(), { message: /^initCode raised RuntimeError: no init$/ });
     });
   });
+
+  describe('output limits and process groups', () => {
+    const LIMIT = 1024 * 1024;
+    const LOUD = `
+import os, subprocess, sys, time
+
+def init():
+    sleeper = subprocess.Popen(["sleep", "1000"])
+    with open("init-child.pid", "w") as f:
+        f.write(str(sleeper.pid))
+
+def run(raw):
+    if raw == "flood":
+        chunk = "x" * (1 << 20)
+        for _ in range(3):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+        print(" end of the flood")
+        sys.stderr.write("e" * (1 << 20) + " end\\n")
+        sys.stderr.flush()
+        print("after the flood")
+        return "flooded"
+    if raw == "accents":
+        print("\u00e9" * 10000)
+        return "accented"
+    if raw.startswith("answer "):
+        return "y" * int(raw.split()[1])
+    if raw == "spawn and die":
+        sleeper = subprocess.Popen(["sleep", "1000"])
+        with open("run-child.pid", "w") as f:
+            f.write(str(sleeper.pid))
+        os._exit(1)
+    return "plain"
+`;
+    let loud: ServiceRuntime;
+    let loudLogs: { line: string; stream: string }[];
+    before(async () => {
+      box.write('loud.py', LOUD);
+      ({ runtime: loud, logs: loudLogs } = await box.start({ kind: 'python', entryScript: 'loud.py', answerLimit: LIMIT }));
+    });
+
+    it('a line without end on stdout or stderr is cut to 16 KiB and marked; the server and the worker carry on', async () => {
+      assert.equal(answer(await score(loud, 'flood')), 'flooded');
+      await eventually(() => loudLogs.some((l) => l.line === 'after the flood'), 'the line after the flood');
+      await eventually(() => loudLogs.some((l) => l.stream === 'stderr' && l.line.endsWith(CUT_MARKER)), 'the cut stderr line');
+      const cut = loudLogs.filter((l) => l.line.endsWith(CUT_MARKER)).map((l) => [l.stream, l.line]);
+      assert.deepEqual(cut.sort(), [
+        ['stderr', `${'e'.repeat(MAX_LOG_LINE_BYTES)}${CUT_MARKER}`],
+        ['stdout', `${'x'.repeat(MAX_LOG_LINE_BYTES)}${CUT_MARKER}`],
+      ]);
+      for (const l of loudLogs) assert.ok(Buffer.byteLength(l.line) <= MAX_LOG_LINE_BYTES + Buffer.byteLength(CUT_MARKER), `a ${l.line.length}-character log line`);
+      assert.equal(answer(await score(loud, 'plain')), 'plain');
+    });
+
+    it('a cut line ends on a whole UTF-8 character', async () => {
+      assert.equal(answer(await score(loud, 'accents')), 'accented');
+      await eventually(() => loudLogs.some((l) => l.line.startsWith('\u00e9')), 'the accented line');
+      assert.equal(loudLogs.find((l) => l.line.startsWith('\u00e9'))!.line, `${'\u00e9'.repeat(MAX_LOG_LINE_BYTES / 2)}${CUT_MARKER}`);
+    });
+
+    it('an answer past the answer limit fails as crash, the worker is restarted, and an answer within it passes', async () => {
+      const outcome = failure(await score(loud, `answer ${2 * LIMIT}`));
+      assert.equal(outcome.reason, 'crash');
+      assert.match(outcome.message, new RegExp(`^the answer was larger than ${LIMIT} bytes; it is being restarted$`));
+      assert.equal(answer(await score(loud, `answer ${LIMIT / 2}`)), 'y'.repeat(LIMIT / 2));
+      await eventually(() => loudLogs.some((l) => l.stream === 'system' && /the answer was larger than/.test(l.line)), 'the restart log line');
+    });
+
+    it('processes a script starts die with its worker: on a crash and on stop()', async () => {
+      const initChild = Number(readFileSync(path.join(box.dir, 'init-child.pid'), 'utf8'));
+      assert.ok(isRunning(initChild), 'the sleep started by init() runs while its worker does');
+      const outcome = failure(await score(loud, 'spawn and die'));
+      assert.equal(outcome.reason, 'crash');
+      const runChild = Number(readFileSync(path.join(box.dir, 'run-child.pid'), 'utf8'));
+      await eventually(() => !isRunning(runChild), 'the crashed worker\'s child to be gone');
+      await eventually(() => !isRunning(initChild), 'the crashed worker\'s init child to be gone');
+      // The replacement's init() started another sleep; stop() ends it with its worker.
+      await eventually(() => Number(readFileSync(path.join(box.dir, 'init-child.pid'), 'utf8')) !== initChild, 'the replacement worker');
+      assert.equal(answer(await score(loud, 'plain')), 'plain');
+      const replacementChild = Number(readFileSync(path.join(box.dir, 'init-child.pid'), 'utf8'));
+      assert.ok(isRunning(replacementChild));
+      await loud.stop();
+      await eventually(() => !isRunning(replacementChild), 'the stopped worker\'s child to be gone');
+    });
+  });
 });
+
+/** Whether a process is alive (a zombie waiting to be reaped counts as gone). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}

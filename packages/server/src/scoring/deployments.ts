@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ScoringPolicy } from '../config.js';
 import { TesseraError } from '../errors.js';
-import type { RuntimeFactory, RuntimeModel, ServiceRuntime } from './runtimes/types.js';
+import { answerLimitFor, type RuntimeFactory, type RuntimeModel, type ServiceRuntime } from './runtimes/types.js';
 import { publicDeploymentError, type WebServices } from '../workspace/webServices.js';
 import type { DirectoryEvent, ServiceEntry } from './serviceDirectory.js';
 import { RequestQueue } from './requestQueue.js';
@@ -250,6 +250,7 @@ export class Deployments {
         memoryMb: Math.round(row.memory_gb * 1024),
         initTimeoutMs: INIT_TIMEOUT_MS,
         python: this.policy.python,
+        answerLimit: answerLimitFor(this.policy.bodyLimit),
       },
       log,
     );

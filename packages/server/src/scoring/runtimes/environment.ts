@@ -1,7 +1,11 @@
 /**
- * What an entry script sees of its surroundings: `AZUREML_MODEL_DIR` and a minimal
- * environment. The server's own environment (database URLs, secrets) is never handed to
- * a script: only the variables below pass through.
+ * What an entry script is handed: `AZUREML_MODEL_DIR` and a minimal environment. Only the
+ * variables below pass into the script's own environment; the server's (database URLs,
+ * secrets) is not copied there. That is all this filtering does: the script still runs
+ * as the server's OS user (a JavaScript worker even in the server's process), so it can
+ * read whatever that user can, including the server's environment through /proc (the
+ * parent's /proc/<ppid>/environ, a worker thread's /proc/self/environ), the data
+ * directory and its master key. Deploy only scripts you would run as the server.
  */
 import path from 'node:path';
 import type { RuntimeModel, RuntimeSpec } from './types.js';

@@ -4,16 +4,21 @@
  * `.cjs` through `require`, `.ts` is transpiled (typescript's transpileModule, no type
  * checking) to `<name>.ts.mjs` in the service's directory first. A worker that throws
  * out, exits, runs out of heap or hangs is replaced by the pool (workerPool.ts).
+ *
+ * Limits: `resourceLimits` bound only the worker's V8 heap. Memory outside it (Buffers,
+ * ArrayBuffers, native addons) is the server process's own and is not limited: a script
+ * in a 100 MiB service can `Buffer.alloc(1.5 GiB)`. A worker thread also shares the
+ * server's process: it can read /proc/self/environ, and through `fs` and `child_process`
+ * whatever the server's OS user can (see environment.ts).
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type ts from 'typescript';
 import { modelDirOf, scriptEnvironment } from './environment.js';
+import { forwardLines } from './lineSplitter.js';
 import { decodeAnswer, type JavascriptWorkerData, type WorkerMessage } from './workerProtocol.js';
-import type { LogSink, RuntimeSpec, ScoreInput, ScoreOutcome, ServiceRuntime } from './types.js';
+import { DEFAULT_ANSWER_LIMIT, type LogSink, type RuntimeSpec, type ScoreInput, type ScoreOutcome, type ServiceRuntime } from './types.js';
 import { WorkerPool, type AnswerSink, type WorkerConnection } from './workerPool.js';
 
 const SCRIPT_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts'];
@@ -57,6 +62,7 @@ export class JavascriptRuntime implements ServiceRuntime {
   /** Checks the entry script and contract, transpiles TypeScript, and says what each worker loads. */
   private async prepare(): Promise<JavascriptWorkerData> {
     const { directory, entryScript, contract } = this.spec;
+    const answerLimit = this.spec.answerLimit ?? DEFAULT_ANSWER_LIMIT;
     if (!entryScript || path.basename(entryScript) !== entryScript) throw new Error('a javascript service needs an entry script file name');
     const extension = path.extname(entryScript);
     if (!SCRIPT_EXTENSIONS.includes(extension)) throw new Error(`the entry script must end in ${SCRIPT_EXTENSIONS.join(', ')}, not '${entryScript}'`);
@@ -71,13 +77,14 @@ export class JavascriptRuntime implements ServiceRuntime {
       const initCode = contract.initCode ?? '';
       return {
         directory,
+        answerLimit,
         mlserver: { code, initCode, inputs: contract.inputs.map((p) => p.name), outputs: contract.outputs.map((p) => p.name), initBindings: await topLevelLexicals(initCode) },
       };
     }
-    if (extension !== '.ts') return { directory, modulePath: file };
+    if (extension !== '.ts') return { directory, answerLimit, modulePath: file };
     const transpiled = path.join(directory, `${entryScript}.mjs`);
     writeFileSync(transpiled, await transpile(readFileSync(file, 'utf8'), entryScript));
-    return { directory, modulePath: transpiled };
+    return { directory, answerLimit, modulePath: transpiled };
   }
 
   private launch(index: number, workerData: JavascriptWorkerData, env: Record<string, string>): WorkerConnection {
@@ -108,12 +115,24 @@ export class JavascriptRuntime implements ServiceRuntime {
     let waiting: AnswerSink | undefined;
     const ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {
-        if (typeof message === 'string') {
-          const to = waiting;
-          waiting = undefined;
-          to?.answer(decodeAnswer(message));
-        } else if (message.kind === 'ready') resolve();
-        else reject(new Error(message.message));
+        try {
+          if (typeof message === 'string') {
+            const to = waiting;
+            waiting = undefined;
+            const outcome = decodeAnswer(message);
+            // A crash answer (too large, unreadable) leaves the worker busy in the pool: restart it.
+            if (!outcome.ok && outcome.reason === 'crash') {
+              failure ??= outcome.message;
+              void worker.terminate();
+            }
+            to?.answer(outcome);
+          } else if (message.kind === 'ready') resolve();
+          else reject(new Error(message.message));
+        } catch (error) {
+          // Nothing may throw out of this handler (it would take the server down).
+          failure ??= `the worker's message could not be handled: ${error instanceof Error ? error.message : String(error)}`;
+          void worker.terminate();
+        }
       });
     });
     ready.catch(() => undefined);
@@ -138,10 +157,6 @@ function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-function forwardLines(stream: Readable, line: (text: string) => void): void {
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', line);
 }
 
 async function typescript(): Promise<typeof ts> {

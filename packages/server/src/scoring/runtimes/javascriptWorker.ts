@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   // A request is its body; the answer one string (workerProtocol.ts): strings cross the
   // port cheaper than objects, and the pool sends one request at a time.
   port.on('message', (body: string) => {
-    void handle(body).then((answer) => port.postMessage(encodeAnswer(answer)));
+    void handle(body).then((answer) => port.postMessage(encodeAnswer(answer, data.answerLimit)));
   });
   port.postMessage({ kind: 'ready' } satisfies WorkerMessage);
 }

@@ -7,14 +7,16 @@
  * Limits: the memory limit cannot be enforced (the session lives in the server's process;
  * its native allocations are outside V8's heap limits), and a native run cannot be
  * interrupted: a request past its timeout is answered `timeout` while the run finishes
- * in the background.
+ * in the background. An answer past `RuntimeSpec.answerLimit` (or with more than a quarter
+ * as many output elements) is refused as `client`: converting it could exhaust V8's
+ * string or heap limits in the server's own thread.
  */
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { truncate } from './environment.js';
 import { TensorInputError, fromTensor, toTensor } from './onnxTensors.js';
-import type { LogSink, RuntimeSpec, ScoreInput, ScoreOutcome, ServiceRuntime } from './types.js';
+import { DEFAULT_ANSWER_LIMIT, type LogSink, type RuntimeSpec, type ScoreInput, type ScoreOutcome, type ServiceRuntime } from './types.js';
 
 export class OnnxRuntime implements ServiceRuntime {
   readonly kind = 'onnx' as const;
@@ -23,11 +25,14 @@ export class OnnxRuntime implements ServiceRuntime {
   private inputs = new Map<string, ort.InferenceSession.ValueMetadata>();
   private stopping?: Promise<void>;
   private readonly inFlight = new Set<{ run: Promise<unknown>; end: (outcome: ScoreOutcome) => void }>();
+  private readonly answerLimit: number;
 
   constructor(
     private readonly spec: RuntimeSpec,
     private readonly log: LogSink,
-  ) {}
+  ) {
+    this.answerLimit = spec.answerLimit ?? DEFAULT_ANSWER_LIMIT;
+  }
 
   async start(): Promise<void> {
     if (this.session || this.stopping) throw new Error('the runtime was already started');
@@ -77,7 +82,7 @@ export class OnnxRuntime implements ServiceRuntime {
       };
       const timer = setTimeout(() => end({ ok: false, reason: 'timeout', message: `the model ran past the request timeout of ${timeoutMs} ms` }), timeoutMs);
       const run = session.run(feeds).then(
-        (results) => end(answerOf(results)),
+        (results) => end(answerOf(results, this.answerLimit)),
         (error: unknown) => end({ ok: false, reason: 'client', message: `the model refused the input: ${truncate(describe(error), 1000)}` }),
       );
       const entry = { run, end };
@@ -146,13 +151,28 @@ function feedsOf(body: string, session: ort.InferenceSession, declared: Readonly
   return feeds;
 }
 
-function answerOf(results: ort.InferenceSession.ReturnType): ScoreOutcome {
-  const outputs: Record<string, unknown> = {};
+/**
+ * The run's outputs as the answer's JSON, or a `client` outcome when they are not tensors
+ * or too large. Never throws (it runs in a promise handler nobody else catches).
+ */
+function answerOf(results: ort.InferenceSession.ReturnType, answerLimit: number): ScoreOutcome {
+  const maxElements = Math.floor(answerLimit / 4);
+  let elements = 0;
   for (const [name, value] of Object.entries(results)) {
     if (!(value instanceof ort.Tensor)) return { ok: false, reason: 'client', message: `output '${name}' is not a tensor; this runtime only returns tensors` };
-    outputs[name] = fromTensor(value);
+    elements += value.size;
   }
-  return { ok: true, json: JSON.stringify({ outputs }) };
+  const tooLarge = (what: string): ScoreOutcome => ({ ok: false, reason: 'client', message: `the model's output is too large to answer: ${what}` });
+  if (elements > maxElements) return tooLarge(`${elements} elements (at most ${maxElements})`);
+  let json: string;
+  try {
+    const outputs: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(results)) outputs[name] = fromTensor(value as ort.Tensor);
+    json = JSON.stringify({ outputs });
+  } catch (error) {
+    return tooLarge(truncate(describe(error), 200));
+  }
+  return json.length <= answerLimit ? { ok: true, json } : tooLarge(`more than ${answerLimit} bytes`);
 }
 
 function describe(error: unknown): string {

@@ -9,11 +9,11 @@
 import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { modelDirOf, scriptEnvironment } from './environment.js';
-import type { LogSink, RuntimeSpec, ScoreInput, ScoreOutcome, ServiceRuntime } from './types.js';
+import { LineSplitter, forwardLines, readInto } from './lineSplitter.js';
+import { DEFAULT_ANSWER_LIMIT, type LogSink, type RuntimeSpec, type ScoreInput, type ScoreOutcome, type ServiceRuntime } from './types.js';
 import { WorkerPool, type AnswerSink, type WorkerConnection } from './workerPool.js';
 
 /** host.py's exit status after a MemoryError. */
@@ -94,7 +94,10 @@ export class PythonRuntime implements ServiceRuntime {
 
   private launch(host: string, config: string, env: Record<string, string>): WorkerConnection {
     const { python, directory, memoryMb } = this.spec;
-    const child = spawn(python, ['-u', host], { cwd: directory, env, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    const answerLimit = this.spec.answerLimit ?? DEFAULT_ANSWER_LIMIT;
+    // Its own process group (detached), so that killing the group also ends the processes
+    // the script started: none outlives its worker.
+    const child = spawn(python, ['-u', host], { cwd: directory, env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
     const requests = child.stdio[3] as Writable;
     const answers = child.stdio[4] as Readable;
     forwardLines(child.stdout!, (line) => this.log(line, 'stdout'));
@@ -103,12 +106,23 @@ export class PythonRuntime implements ServiceRuntime {
     requests.on('error', () => undefined);
 
     let killed = false;
+    /** Why the runtime itself ended the worker, if it did (an answer it could not take). */
+    let refused: string | undefined;
+    const killGroup = (): void => {
+      if (child.pid === undefined) return;
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The group is gone already (ESRCH).
+      }
+    };
     let settleExit!: (why: string) => void;
     const exited = new Promise<string>((resolve) => {
       settleExit = resolve;
     });
     child.on('error', (error) => settleExit(`${python} could not be started: ${error.message}`));
     const why = (code: number | null, signal: NodeJS.Signals | null): string => {
+      if (refused !== undefined) return refused;
       if (killed) return 'the worker was stopped';
       if (code === EXIT_OUT_OF_MEMORY) return `the worker ran out of memory (limit ${memoryMb} MiB)`;
       if (signal) return `the worker was killed by ${signal}`;
@@ -117,18 +131,26 @@ export class PythonRuntime implements ServiceRuntime {
     // 'close' comes once its pipes are drained (so a last answer is read first); a child the
     // script started may hold them open, so 'exit' settles it a moment later regardless.
     child.once('close', (code, signal) => settleExit(why(code, signal)));
-    child.once('exit', (code, signal) => setTimeout(() => settleExit(why(code, signal)), 1000).unref());
+    child.once('exit', (code, signal) => {
+      // Whatever the script started dies with its worker (a crash included).
+      killGroup();
+      setTimeout(() => settleExit(why(code, signal)), 1000).unref();
+    });
+    const refuse = (reason: string): void => {
+      refused ??= reason;
+      this.log(`python worker: ${reason}; stopping it`, 'system');
+      killGroup();
+    };
 
     const pending = new Map<number, AnswerSink>();
     let nextId = 0;
     const ready = new Promise<void>((resolve, reject) => {
-      forwardLines(answers, (line) => {
+      const onAnswer = (line: string): void => {
         let answer: HostAnswer;
         try {
           answer = JSON.parse(line) as HostAnswer;
         } catch {
-          this.log(`python worker sent an unreadable answer; stopping it`, 'system');
-          child.kill('SIGKILL');
+          refuse('the worker sent an unreadable answer');
           return;
         }
         if (answer.ready) resolve();
@@ -138,7 +160,11 @@ export class PythonRuntime implements ServiceRuntime {
           pending.delete(answer.id);
           settle?.answer(answer.ok ? { ok: true, json: answer.json ?? 'null' } : { ok: false, reason: 'client', message: answer.message ?? 'the request failed' });
         }
-      });
+      };
+      // Past the limit the answer is not read on: the worker is killed, and its request
+      // fails as a crash with `refused` as the reason.
+      const splitter = new LineSplitter(answerLimit, onAnswer, () => refuse(`the answer was larger than ${answerLimit} bytes`));
+      readInto(answers, splitter, (error) => refuse(`its answer could not be read (${error instanceof Error ? error.message : String(error)})`));
     });
     ready.catch(() => undefined);
     requests.write(`${config}\n`);
@@ -152,7 +178,7 @@ export class PythonRuntime implements ServiceRuntime {
       },
       kill: () => {
         if (child.exitCode === null && child.signalCode === null) killed = true;
-        child.kill('SIGKILL');
+        killGroup();
       },
     };
   }
@@ -164,8 +190,4 @@ function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-function forwardLines(stream: Readable, line: (text: string) => void): void {
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', line);
 }

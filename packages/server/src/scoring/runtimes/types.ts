@@ -57,6 +57,22 @@ export interface RuntimeSpec {
   initTimeoutMs: number;
   /** The Python executable for `python` runtimes. */
   python: string;
+  /**
+   * The largest answer, in bytes (default `DEFAULT_ANSWER_LIMIT`): Python, the answer's
+   * line on the worker's answer pipe; JavaScript, the answer's JSON in UTF-16 code units;
+   * ONNX, the answer's JSON, and at most a quarter as many output elements. A larger
+   * answer fails its request: from a script as `crash` (the worker is restarted: it may
+   * be stuck writing the rest), from a model as `client`.
+   */
+  answerLimit?: number;
+}
+
+/** The answer limit when a spec sets none: 16 MiB. */
+export const DEFAULT_ANSWER_LIMIT = 16 * 1024 * 1024;
+
+/** The answer limit for a scoring body limit: 16 times the largest request, at least `DEFAULT_ANSWER_LIMIT`. */
+export function answerLimitFor(bodyLimit: number): number {
+  return Math.max(DEFAULT_ANSWER_LIMIT, 16 * bodyLimit);
 }
 
 /** What a request carries to a runtime: the raw body as sent (Azure ML hands `run` the raw JSON string). */
