@@ -90,7 +90,7 @@ describe('python runtime', () => {
 
   const stillWorks = async () => {
     assert.deepEqual(answer(await score(runtime, { mode: 'echo', values: [1, 2] })), { raw: '{"mode":"echo","values":[1,2]}', scaled: [3, 6] });
-    assert.deepEqual(answer(await score(bystander, 'abc')), { length: 3 });
+    assert.deepEqual(answer(await score(bystander, '"abc"')), { length: 5 });
   };
 
   it('runs from the compiled build with host.py found in the source tree', () => {
@@ -116,9 +116,11 @@ describe('python runtime', () => {
   it('a run() that raises fails its request as client, naming the exception, and the next succeeds', async () => {
     assert.deepEqual(failure(await score(runtime, { mode: 'raise', value: 7 })), { ok: false, reason: 'client', message: 'run() raised ValueError: bad value 7' });
     await eventually(() => logs.some((l) => l.stream === 'stderr' && l.line.startsWith('Traceback')), 'the traceback in the logs');
-    assert.match(failure(await score(runtime, 'not json')).message, /^run\(\) raised JSONDecodeError/);
+    // run() gets the body as sent, but only a JSON body reaches it.
+    assert.match(failure(await score(runtime, 'not json')).message, /^the body is not JSON: JSONDecodeError/);
     assert.match(failure(await score(runtime, { mode: 'set' })).message, /the value run\(\) returned is not JSON-serializable: TypeError: Object of type set/);
     assert.match(failure(await score(runtime, { mode: 'nan' })).message, /not JSON-serializable: ValueError: Out of range float values/);
+    assert.match(failure(await score(runtime, '{"mode": ')).message, /^the body is not JSON: JSONDecodeError/);
     await stillWorks();
   });
 
@@ -231,14 +233,15 @@ describe('python runtime', () => {
   describe('output limits and process groups', () => {
     const LIMIT = 1024 * 1024;
     const LOUD = `
-import os, subprocess, sys, time
+import json, os, subprocess, sys, time
 
 def init():
     sleeper = subprocess.Popen(["sleep", "1000"])
     with open("init-child.pid", "w") as f:
         f.write(str(sleeper.pid))
 
-def run(raw):
+def run(body):
+    raw = json.loads(body)
     if raw == "flood":
         chunk = "x" * (1 << 20)
         for _ in range(3):
@@ -269,7 +272,7 @@ def run(raw):
     });
 
     it('a line without end on stdout or stderr is cut to 16 KiB and marked; the server and the worker carry on', async () => {
-      assert.equal(answer(await score(loud, 'flood')), 'flooded');
+      assert.equal(answer(await score(loud, JSON.stringify('flood'))), 'flooded');
       await eventually(() => loudLogs.some((l) => l.line === 'after the flood'), 'the line after the flood');
       await eventually(() => loudLogs.some((l) => l.stream === 'stderr' && l.line.endsWith(CUT_MARKER)), 'the cut stderr line');
       const cut = loudLogs.filter((l) => l.line.endsWith(CUT_MARKER)).map((l) => [l.stream, l.line]);
@@ -278,34 +281,34 @@ def run(raw):
         ['stdout', `${'x'.repeat(MAX_LOG_LINE_BYTES)}${CUT_MARKER}`],
       ]);
       for (const l of loudLogs) assert.ok(Buffer.byteLength(l.line) <= MAX_LOG_LINE_BYTES + Buffer.byteLength(CUT_MARKER), `a ${l.line.length}-character log line`);
-      assert.equal(answer(await score(loud, 'plain')), 'plain');
+      assert.equal(answer(await score(loud, JSON.stringify('plain'))), 'plain');
     });
 
     it('a cut line ends on a whole UTF-8 character', async () => {
-      assert.equal(answer(await score(loud, 'accents')), 'accented');
+      assert.equal(answer(await score(loud, JSON.stringify('accents'))), 'accented');
       await eventually(() => loudLogs.some((l) => l.line.startsWith('\u00e9')), 'the accented line');
       assert.equal(loudLogs.find((l) => l.line.startsWith('\u00e9'))!.line, `${'\u00e9'.repeat(MAX_LOG_LINE_BYTES / 2)}${CUT_MARKER}`);
     });
 
     it('an answer past the answer limit fails as crash, the worker is restarted, and an answer within it passes', async () => {
-      const outcome = failure(await score(loud, `answer ${2 * LIMIT}`));
+      const outcome = failure(await score(loud, JSON.stringify(`answer ${2 * LIMIT}`)));
       assert.equal(outcome.reason, 'crash');
       assert.match(outcome.message, new RegExp(`^the answer was larger than ${LIMIT} bytes; it is being restarted$`));
-      assert.equal(answer(await score(loud, `answer ${LIMIT / 2}`)), 'y'.repeat(LIMIT / 2));
+      assert.equal(answer(await score(loud, JSON.stringify(`answer ${LIMIT / 2}`))), 'y'.repeat(LIMIT / 2));
       await eventually(() => loudLogs.some((l) => l.stream === 'system' && /the answer was larger than/.test(l.line)), 'the restart log line');
     });
 
     it('processes a script starts die with its worker: on a crash and on stop()', async () => {
       const initChild = Number(readFileSync(path.join(box.dir, 'init-child.pid'), 'utf8'));
       assert.ok(isRunning(initChild), 'the sleep started by init() runs while its worker does');
-      const outcome = failure(await score(loud, 'spawn and die'));
+      const outcome = failure(await score(loud, JSON.stringify('spawn and die')));
       assert.equal(outcome.reason, 'crash');
       const runChild = Number(readFileSync(path.join(box.dir, 'run-child.pid'), 'utf8'));
       await eventually(() => !isRunning(runChild), 'the crashed worker\'s child to be gone');
       await eventually(() => !isRunning(initChild), 'the crashed worker\'s init child to be gone');
       // The replacement's init() started another sleep; stop() ends it with its worker.
       await eventually(() => Number(readFileSync(path.join(box.dir, 'init-child.pid'), 'utf8')) !== initChild, 'the replacement worker');
-      assert.equal(answer(await score(loud, 'plain')), 'plain');
+      assert.equal(answer(await score(loud, JSON.stringify('plain'))), 'plain');
       const replacementChild = Number(readFileSync(path.join(box.dir, 'init-child.pid'), 'utf8'));
       assert.ok(isRunning(replacementChild));
       await loud.stop();

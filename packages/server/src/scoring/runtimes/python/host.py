@@ -97,6 +97,12 @@ def azureml_handler(config):
             raise InitError(report("init()", error))
 
     def handle(body):
+        # Azure ML's contract hands run() the body as sent, but only a JSON body is scored:
+        # checked here, in the worker, so the server's event loop never parses it.
+        try:
+            json.loads(body)
+        except ValueError as error:
+            return False, f"the body is not JSON: {describe(error)}"
         try:
             result = run(body)
         except Exception as error:
