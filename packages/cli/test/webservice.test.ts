@@ -81,6 +81,8 @@ describe('InferenceConfig and deployment configurations', () => {
     assert.throws(() => new InferenceConfig({ entryScript: script('score.mjs', JS_ECHO), runtime: 'onnx' }), TypeError);
     assert.throws(() => new InferenceConfig({ runtime: 'python' }), (e) => e instanceof TypeError && /needs an entry script/.test(e.message));
     assert.throws(() => new InferenceConfig({ entryScript: script('score.rb', 'puts 1') }), (e) => e instanceof TypeError && /must end in \.py/.test(e.message));
+    assert.equal(new InferenceConfig({ entryScript: script('score.cjs', 'exports.run = (x) => x;') }).runtime, 'javascript');
+    assert.throws(() => new InferenceConfig({ entryScript: script('score.PY', 'x') }), (e) => e instanceof TypeError && /in lower case/.test(e.message));
     assert.throws(() => new InferenceConfig({ runtime: 'ruby' as never }), /runtime must be one of/);
     assert.throws(() => new InferenceConfig({ entryScript: path.join(scripts, 'absent.py') }), /absent\.py does not exist/);
   });

@@ -1,6 +1,6 @@
 /**
  * How a web service scores, as Azure ML's `InferenceConfig` had it: an entry script whose
- * file name decides the runtime (`.py` → python, `.js`/`.mjs`/`.ts` → javascript), or no
+ * file name decides the runtime (`.py` → python, `.js`/`.mjs`/`.cjs`/`.ts` → javascript), or no
  * script at all for an ONNX model served as it is.
  */
 import fs from 'node:fs';
@@ -24,10 +24,10 @@ export interface InferenceConfigOptions {
 
 /** The runtime an entry script's file name calls for; a TypeError for any other extension. */
 export function runtimeOfScript(fileName: string): ScoringRuntime {
-  const lower = fileName.toLowerCase();
-  if (lower.endsWith('.py')) return 'python';
-  if (lower.endsWith('.js') || lower.endsWith('.mjs') || lower.endsWith('.ts')) return 'javascript';
-  throw new TypeError(`The entry script '${path.basename(fileName)}' must end in .py (python), or .js, .mjs or .ts (javascript).`);
+  // Case matters, as it does to the server's runtimes.
+  if (fileName.endsWith('.py')) return 'python';
+  if (['.js', '.mjs', '.cjs', '.ts'].some((ext) => fileName.endsWith(ext))) return 'javascript';
+  throw new TypeError(`The entry script '${path.basename(fileName)}' must end in .py (python), or .js, .mjs, .cjs or .ts (javascript), in lower case.`);
 }
 
 /**

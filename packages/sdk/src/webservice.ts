@@ -193,8 +193,9 @@ export class Webservice {
   private resource: ServiceResource | undefined;
   /** The script deployed through this object, so that update() can resend it. */
   private inferenceConfig: InferenceConfig | undefined;
-  private cachedKey: string | undefined;
-  private cachedToken: { token: string; refreshBy: Date } | undefined;
+  // ES private fields: never printed by console.log or util.inspect.
+  #cachedKey: string | undefined;
+  #cachedToken: { token: string; refreshBy: Date } | undefined;
   private readonly http = new HttpClient();
 
   constructor(
@@ -334,7 +335,7 @@ export class Webservice {
     const body: Record<string, string> = { keyType };
     if (keyValue !== undefined) body.keyValue = keyValue;
     const key = await this.workspace.request<RegeneratedKey>('POST', this.path('/regenerateKeys'), body);
-    this.cachedKey = undefined;
+    this.#cachedKey = undefined;
     return key;
   }
 
@@ -384,14 +385,14 @@ export class Webservice {
       case 'none':
         return undefined;
       case 'key':
-        this.cachedKey ??= (await this.getKeys()).primaryKey;
-        return this.cachedKey;
+        this.#cachedKey ??= (await this.getKeys()).primaryKey;
+        return this.#cachedKey;
       case 'token': {
-        if (!this.cachedToken || Date.now() >= this.cachedToken.refreshBy.getTime()) {
+        if (!this.#cachedToken || Date.now() >= this.#cachedToken.refreshBy.getTime()) {
           const [token, refreshBy] = await this.getToken();
-          this.cachedToken = { token, refreshBy };
+          this.#cachedToken = { token, refreshBy };
         }
-        return this.cachedToken.token;
+        return this.#cachedToken.token;
       }
       case 'aad':
         return (await this.workspace.client.auth.getToken(Audience.Workspace)).token;
@@ -399,8 +400,8 @@ export class Webservice {
   }
 
   private forgetCredentials(): void {
-    this.cachedKey = undefined;
-    this.cachedToken = undefined;
+    this.#cachedKey = undefined;
+    this.#cachedToken = undefined;
   }
 
   /** The service's logs (what the entry script printed, deployment messages); `tail` lines at most. */

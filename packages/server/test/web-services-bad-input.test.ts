@@ -36,6 +36,9 @@ for (const kind of STORE_KINDS) {
         [[], /JSON object/],
         ['"text"', /JSON object/],
         [{ properties: { entryScript: { fileName: 'score.rb', content: 'x' } } }, /\.py/],
+        // The runtimes load by the exact extension: an upper-case one would deploy and always fail.
+        [{ properties: { entryScript: { fileName: 'score.PY', content: 'x' } } }, /in lower case/],
+        [{ properties: { entryScript: { fileName: 'score.Mjs', content: 'x' } } }, /in lower case/],
         [{ properties: { entryScript: { fileName: '../score.py', content: 'x' } } }, /fileName/],
         [{ properties: { entryScript: { fileName: 'score.py' } } }, /content/],
         [{ properties: { entryScript: { fileName: 'score.py', content: 'a\u0000b' } } }, /NUL/],

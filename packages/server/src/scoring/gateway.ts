@@ -115,7 +115,7 @@ export class ScoringGateway {
    * 503: those are the gateway's, not the runtime's.
    */
   async outcome(entry: ServiceEntry, body: string): Promise<ScoreOutcome> {
-    if (entry.state === 'Failed') throw new TesseraError('Conflict', `The web service '${entry.name}' is not Healthy (Failed).`);
+    if (entry.state === 'Failed') throw new TesseraError('Conflict', `The web service '${entry.name}' is not Healthy (Failed): ${entry.error ?? 'its deployment failed'}`);
     const queue = this.deployments.queueOf(entry);
     // A free slot (the common case) runs at once, without the queue's promise and closure.
     if (queue.tryEnter()) {

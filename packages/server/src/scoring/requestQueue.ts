@@ -27,11 +27,6 @@ export class RequestQueue {
     this.drain();
   }
 
-  /** How many run now and wait. */
-  get load(): { running: number; waiting: number } {
-    return { running: this.running, waiting: this.waiting.length };
-  }
-
   /** Takes a slot if one is free and nobody waits (the caller must {@link leave}); false otherwise. */
   tryEnter(): boolean {
     if (this.running >= this.concurrency || this.waiting.length > 0) return false;

@@ -8,7 +8,6 @@ import type { RuntimeKind, ScriptContract } from '../scoring/runtimes/types.js';
 import { fields, objectBody, optionalString } from '../http/routes/arm/body.js';
 import { checkTags, shown } from './names.js';
 
-export type ServiceKind = 'azureml' | 'mlserver';
 export type ServiceTarget = 'instance' | 'cluster';
 export type AuthMode = 'key' | 'token' | 'aad' | 'none';
 export type ServiceState = 'Transitioning' | 'Healthy' | 'Failed';
@@ -89,10 +88,10 @@ export function checkServiceName(name: string): string {
 
 /** The runtime an entry script's file name calls for. */
 export function runtimeOfScript(fileName: string): RuntimeKind {
-  const lower = fileName.toLowerCase();
-  if (lower.endsWith('.py')) return 'python';
-  if (lower.endsWith('.js') || lower.endsWith('.mjs') || lower.endsWith('.ts')) return 'javascript';
-  throw new TesseraError('InvalidParameter', "The entry script's file name must end in .py (python), or .js, .mjs or .ts (javascript).");
+  // Case matters: the runtimes load `.py`, `.js`, `.mjs`, `.cjs` and `.ts` files as such.
+  if (fileName.endsWith('.py')) return 'python';
+  if (['.js', '.mjs', '.cjs', '.ts'].some((ext) => fileName.endsWith(ext))) return 'javascript';
+  throw new TesseraError('InvalidParameter', "The entry script's file name must end in .py (python), or .js, .mjs, .cjs or .ts (javascript), in lower case.");
 }
 
 /** An entry script `{fileName, content}`: a plain file name, UTF-8 text of at most 1 MiB. */
