@@ -51,12 +51,25 @@ describe('configuration', () => {
     ['a public URL that is not a URL', () => resolveConfig({ publicUrl: 'not a url' }, {})],
     ['an unknown signing algorithm', () => resolveConfig({}, { TESSERA_SIGNING_ALG: 'HS256' })],
     ['a trusted proxy that is not an address', () => resolveConfig({ trustProxy: 'evil.example' }, {})],
+    ['a model upload limit that is not a number', () => resolveConfig({}, { TESSERA_MODEL_UPLOAD_LIMIT: '1GB' })],
+    ['a scoring body limit of zero', () => resolveConfig({}, { TESSERA_SCORING_BODY_LIMIT: '0' })],
+    ['a negative scoring timeout', () => resolveConfig({}, { TESSERA_SCORING_TIMEOUT_MS: '-5' })],
+    ['a fractional queue size', () => resolveConfig({}, { TESSERA_SCORING_QUEUE: '1.5' })],
+    ['an absurdly long number', () => resolveConfig({}, { TESSERA_SCORING_QUEUE: '9'.repeat(40) })],
   ];
   for (const [what, make] of bad) {
     it(`refuses ${what} with a ConfigError`, () => {
       assert.throws(make, ConfigError);
     });
   }
+
+  it('reads the model and scoring settings, with their defaults', () => {
+    const defaults = resolveConfig({ data: '/tmp/tessera-config-check' }, {});
+    assert.equal(defaults.modelDir, '/tmp/tessera-config-check/models');
+    assert.deepEqual(defaults.scoring, { bodyLimit: 1024 ** 2, timeoutMs: 60_000, queueSize: 64, python: 'python3', runtimeDir: '/tmp/tessera-config-check/runtimes' });
+    const set = resolveConfig({}, { TESSERA_MODEL_DIR: '/srv/models', TESSERA_MODEL_UPLOAD_LIMIT: '2048', TESSERA_SCORING_TIMEOUT_MS: '1500', TESSERA_PYTHON: '/usr/bin/python3' });
+    assert.deepEqual([set.modelDir, set.modelUploadLimit, set.scoring.timeoutMs, set.scoring.python], ['/srv/models', 2048, 1500, '/usr/bin/python3']);
+  });
 });
 
 for (const kind of STORE_KINDS) {

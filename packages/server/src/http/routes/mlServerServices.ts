@@ -118,9 +118,13 @@ export function mlServerServiceRoutes(app: FastifyInstance, services: Services):
 
   app.post<{ Params: VersionParams }>('/api/:name/:version', { onRequest: auth, bodyLimit: services.config.scoring.bodyLimit }, async (request) => {
     const { name, version } = request.params;
-    await permitted(request, SCORE_ACTION, name, version);
+    checkMlServerName(name);
+    checkMlServerVersion(version);
+    const scope = await publishing.scopeOf(name);
+    await authorize(services, request, SCORE_ACTION, scope);
     const entry = gateway.findMlServer(engineNameOf(name), version);
-    if (entry.resourceId.toLowerCase() !== (await publishing.scopeOf(name)).toLowerCase()) await authorize(services, request, SCORE_ACTION, entry.resourceId);
+    // A record published under an earlier workspace setting keeps its own scope.
+    if (entry.resourceId.toLowerCase() !== scope.toLowerCase()) await authorize(services, request, SCORE_ACTION, entry.resourceId);
     // Consuming changes nothing: no audit record (refusals above still get one).
     request.audit.skip = true;
     const contract = entry.contract as Extract<ScriptContract, { kind: 'mlserver' }>;
