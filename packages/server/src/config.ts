@@ -78,6 +78,23 @@ export interface ServerConfig {
    * bootstrap subscription. Created on first publish if missing.
    */
   mlServerWorkspace: string | undefined;
+  interactive: InteractiveSignInPolicy;
+}
+
+/** Lifetimes of browser sign-in and device-code sign-in. */
+export interface InteractiveSignInPolicy {
+  /** A browser session ends after this long unused (TESSERA_BROWSER_SESSION_IDLE_SEC, default 8 h)… */
+  sessionIdleSec: number;
+  /** …and at the latest this long after its sign-in (TESSERA_BROWSER_SESSION_MAX_SEC, default 24 h). */
+  sessionMaxSec: number;
+  /** An authorization code must be redeemed within this (at most 60 s, as the issue and RFC 6749 advise: 60). */
+  authorizationCodeSec: number;
+  /** A device code waits this long for approval (TESSERA_DEVICE_CODE_LIFETIME_SEC, default 900, Entra's). */
+  deviceCodeSec: number;
+  /** Seconds a device-code client waits between polls (TESSERA_DEVICE_CODE_INTERVAL_SEC, default 5). */
+  deviceCodeIntervalSec: number;
+  /** How long a sign-in page stays usable once shown (10 minutes). */
+  pageSec: number;
 }
 
 /** Limits of the scoring gateway and its runtimes (per service unless a service sets its own). */
@@ -219,5 +236,13 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
       runtimeDir: path.join(dataDir, 'runtimes'),
     },
     mlServerWorkspace,
+    interactive: {
+      sessionIdleSec: parseSize(env.TESSERA_BROWSER_SESSION_IDLE_SEC, 'TESSERA_BROWSER_SESSION_IDLE_SEC', 8 * 3600),
+      sessionMaxSec: parseSize(env.TESSERA_BROWSER_SESSION_MAX_SEC, 'TESSERA_BROWSER_SESSION_MAX_SEC', 24 * 3600),
+      authorizationCodeSec: 60,
+      deviceCodeSec: parseSize(env.TESSERA_DEVICE_CODE_LIFETIME_SEC, 'TESSERA_DEVICE_CODE_LIFETIME_SEC', 900),
+      deviceCodeIntervalSec: parseSize(env.TESSERA_DEVICE_CODE_INTERVAL_SEC, 'TESSERA_DEVICE_CODE_INTERVAL_SEC', 5),
+      pageSec: 600,
+    },
   };
 }

@@ -20,7 +20,15 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'unsupported_token_type'
   | 'temporarily_unavailable'
-  | 'server_error';
+  | 'server_error'
+  | 'access_denied'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'authorization_declined'
+  | 'expired_token'
+  | 'bad_verification_code'
+  | 'login_required'
+  | 'interaction_required';
 
 interface CatalogueEntry {
   status: number;
@@ -53,6 +61,17 @@ export const ERROR_CATALOGUE = {
   InvalidClient: { status: 401, oauth: 'invalid_client', meaning: 'The client could not be authenticated: unknown client, wrong secret or bad assertion (indistinguishably).' },
   UnsupportedTokenType: { status: 400, oauth: 'unsupported_token_type', meaning: 'That kind of token cannot be revoked: end the session or disable the principal.' },
   UnauthorizedClient: { status: 400, oauth: 'unauthorized_client', meaning: 'The client_id is unknown or may not use this grant.' },
+  InvalidGrant: { status: 400, oauth: 'invalid_grant', meaning: 'The authorization or device code is wrong, expired, already used, issued to another client or redirect URI, or its PKCE verifier does not match.' },
+  InvalidRedirectUri: { status: 400, oauth: 'invalid_request', meaning: 'The redirect_uri is not one registered for the client: the error is shown, never redirected to.' },
+  UnsupportedResponseType: { status: 400, oauth: 'unsupported_response_type', meaning: 'The authorization endpoint answers only response_type=code.' },
+  LoginRequired: { status: 400, oauth: 'login_required', meaning: 'prompt=none was asked but the browser has no usable session: sign in interactively.' },
+  AccessDenied: { status: 400, oauth: 'access_denied', meaning: 'The user refused the sign-in request.' },
+  AuthorizationPending: { status: 400, oauth: 'authorization_pending', meaning: 'Device code: the user has not finished signing in yet; poll again after the interval.' },
+  SlowDown: { status: 400, oauth: 'slow_down', meaning: 'Device code: polled faster than the interval; wait longer between polls.' },
+  AuthorizationDeclined: { status: 400, oauth: 'authorization_declined', meaning: 'Device code: the user refused the request.' },
+  ExpiredToken: { status: 400, oauth: 'expired_token', meaning: 'Device code: the code expired before it was approved; start again.' },
+  BadVerificationCode: { status: 400, oauth: 'bad_verification_code', meaning: 'Device code: the device_code is not one this server issued.' },
+  InvalidCsrfToken: { status: 403, oauth: 'invalid_request', meaning: 'A sign-in page form came without its anti-forgery token, or with one for another browser or an expired page: reload the page.' },
   BadGateway: { status: 502, oauth: 'server_error', meaning: "A web service's worker crashed or ran out of memory while scoring; it is restarted and the next request is served." },
   GatewayTimeout: { status: 504, oauth: 'server_error', meaning: 'A scoring request ran past its timeout; the worker is restarted.' },
   ServiceUnavailable: { status: 503, oauth: 'temporarily_unavailable', meaning: 'The server is starting, stopping or cannot reach its store, or a web service\'s request queue is full (retry after Retry-After seconds).' },

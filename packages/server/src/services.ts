@@ -13,6 +13,7 @@ import { PasswordHasher } from './identity/passwords.js';
 import { PrincipalCache } from './identity/principalCache.js';
 import { Users } from './identity/users.js';
 import { ServicePrincipals } from './identity/servicePrincipals.js';
+import { Applications } from './identity/applications.js';
 import { Groups } from './identity/groups.js';
 import { SigninThrottle } from './identity/throttle.js';
 import { PasswordSignIn } from './identity/signIn.js';
@@ -21,6 +22,10 @@ import { createWorkspaceServices, type WorkspaceServices } from './workspace/ind
 import { Tenants } from './oauth/tenants.js';
 import { RefreshTokens } from './oauth/refreshTokens.js';
 import { AppTokenCache } from './oauth/appTokenCache.js';
+import { AuthorizationCodes } from './oauth/authorizationCodes.js';
+import { DeviceCodes } from './oauth/deviceCodes.js';
+import { BrowserSessions } from './oauth/browserSessions.js';
+import { Interactions } from './oauth/interaction.js';
 import { AuditLog } from './audit/auditLog.js';
 import { Scoring } from './scoring/index.js';
 import { createRuntime } from './scoring/runtimes/index.js';
@@ -74,6 +79,8 @@ export interface Services {
   principals: PrincipalCache;
   users: Users;
   servicePrincipals: ServicePrincipals;
+  /** Registered applications (clients with redirect URIs). */
+  applications: Applications;
   groups: Groups;
   throttle: SigninThrottle;
   signIn: PasswordSignIn;
@@ -81,6 +88,11 @@ export interface Services {
   workspace: WorkspaceServices;
   refreshTokens: RefreshTokens;
   appTokens: AppTokenCache;
+  /** Interactive sign-in: authorization codes, device codes, browser sessions, sealed page state. */
+  authorizationCodes: AuthorizationCodes;
+  deviceCodes: DeviceCodes;
+  browserSessions: BrowserSessions;
+  interactions: Interactions;
   audit: AuditLog;
   /** Web services' scoring: directory, deployments, gateway, service tokens, logs. */
   scoring: Scoring;
@@ -105,10 +117,18 @@ export function createServices(
   const principals = new PrincipalCache(store, clock);
   const refreshTokens = new RefreshTokens(store, clock);
   const access = new AccessControl(store, clock);
-  const users = new Users(store, hasher, clock, principals, (id) => refreshTokens.revokeUser(id), (id) => tenants.domainOf(id));
+  const interactive = config.interactive;
+  const browserSessions = new BrowserSessions(store, clock, { idleMs: interactive.sessionIdleSec * 1000, maxMs: interactive.sessionMaxSec * 1000 });
+  // A changed password, a disable or a delete ends every session: refresh-token chains and browser sessions.
+  const endSessions = async (id: string) => {
+    await refreshTokens.revokeUser(id);
+    await browserSessions.revokeUser(id);
+  };
+  const users = new Users(store, hasher, clock, principals, endSessions, (id) => tenants.domainOf(id));
   const appTokens = new AppTokenCache(clock, config.accessTokenLifetimeSec);
   const throttle = new SigninThrottle(store, clock, config.throttle, master.derive('throttle-names'));
   const verifier = new TokenVerifier(keys, clock, issuerOf);
+  const servicePrincipals = new ServicePrincipals(store, clock, principals, (id) => appTokens.forget(id));
   const workspace = createWorkspaceServices(store, clock, access, config, master);
   workspace.webServices.setErrorLog((serviceId, detail) => onError(new Error(`service ${serviceId}: ${detail}`), 'a deployment'));
   const scoring = new Scoring({
@@ -136,7 +156,8 @@ export function createServices(
     hasher,
     principals,
     users,
-    servicePrincipals: new ServicePrincipals(store, clock, principals, (id) => appTokens.forget(id)),
+    servicePrincipals,
+    applications: new Applications(store, clock, servicePrincipals),
     groups: new Groups(store, clock, () => access.invalidate()),
     throttle,
     signIn: new PasswordSignIn(users, throttle),
@@ -144,15 +165,31 @@ export function createServices(
     workspace,
     refreshTokens,
     appTokens,
+    authorizationCodes: new AuthorizationCodes(store, clock, interactive.authorizationCodeSec * 1000, (chainId) => refreshTokens.revokeChain(chainId)),
+    deviceCodes: new DeviceCodes(store, clock, interactive.deviceCodeSec * 1000, interactive.deviceCodeIntervalSec),
+    browserSessions,
+    interactions: new Interactions(master, clock, interactive.pageSec * 1000),
     audit: new AuditLog(store, clock, onAuditError),
     scoring,
   };
+}
+
+/** Hourly removal of sign-in state that can no longer be used. */
+const sweepers = new WeakMap<Services, NodeJS.Timeout>();
+
+async function sweepSignInState(services: Services): Promise<void> {
+  await services.authorizationCodes.sweep();
+  await services.deviceCodes.sweep();
+  await services.browserSessions.sweep();
 }
 
 export async function startServices(services: Services): Promise<void> {
   await services.tenants.load();
   await services.keys.start();
   services.refreshTokens.start();
+  const sweeper = setInterval(() => void sweepSignInState(services).catch(() => undefined), 3600_000);
+  sweeper.unref();
+  sweepers.set(services, sweeper);
   services.audit.start();
   await services.scoring.start();
 }
@@ -161,6 +198,7 @@ export async function startServices(services: Services): Promise<void> {
 export async function stopServices(services: Services): Promise<void> {
   services.keys.stop();
   services.refreshTokens.stop();
+  clearInterval(sweepers.get(services));
   services.audit.stop();
   await services.scoring.stop();
 }

@@ -34,8 +34,8 @@ export function routeConfig(config: RouteAuditConfig): FastifyContextConfig {
 
 /** What a route may declare in its `config`: how it answers errors, and whether it is a sign-in endpoint. */
 export interface RouteAuditConfig {
-  /** How the route answers errors: Azure's management shape (default) or RFC 6749's. */
-  errorStyle?: 'management' | 'oauth';
+  /** How the route answers errors: Azure's management shape (default), RFC 6749's, or an HTML error page (sign-in pages). */
+  errorStyle?: 'management' | 'oauth' | 'page';
   /** `signIn` for sign-in endpoints; authenticated routes are audited as management requests. */
   audit?: 'signIn';
 }

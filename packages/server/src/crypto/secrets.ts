@@ -9,6 +9,8 @@ import crypto from 'node:crypto';
 export const SecretPrefix = {
   refreshToken: 'tsrt_',
   clientSecret: 'tscs_',
+  authorizationCode: 'tsac_',
+  deviceCode: 'tsdc_',
 } as const;
 
 /** A new secret: `prefix` + 43 base64url characters (256 bits). */

@@ -6,8 +6,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError, isTesseraError } from '../errors.js';
 import type { RouteAuditConfig } from '../audit/requestAudit.js';
+import { errorPage } from './pages/errorPage.js';
 
-export type ErrorStyle = 'management' | 'oauth';
+export type ErrorStyle = 'management' | 'oauth' | 'page';
 
 /** Maps Fastify's own errors (parsing, validation, limits) to ours. */
 export function toTesseraError(err: unknown): TesseraError | undefined {
@@ -56,6 +57,13 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Tes
     );
   }
   reply.header('cache-control', 'no-store');
+  if (style === 'page') {
+    // A person reads this: the message, the AAD code and the id to quote; 401 has no meaning for a page.
+    const shown = errorPage({ status: status === 401 ? 400 : status, message: err.message, aadCode: err.aadCodes[0], correlationId: correlationId(request), timestamp: timestamp() });
+    reply.removeHeader('www-authenticate');
+    void reply.status(shown.status).headers(shown.headers).send(shown.html);
+    return;
+  }
   if (style === 'oauth') {
     const codes = err.aadCodes;
     const prefix = codes.length > 0 ? `AADSTS${codes[0]}: ` : '';

@@ -103,12 +103,13 @@ export class ServicePrincipals {
     };
   }
 
-  async create(tenantId: string, displayName: string, createdBy: string | null): Promise<ServicePrincipalRow> {
+  /** Creates a principal; `appId` is given when it belongs to a registered application. */
+  async create(tenantId: string, displayName: string, createdBy: string | null, appId: string = crypto.randomUUID()): Promise<ServicePrincipalRow> {
     const name = checkDisplayName(displayName);
     const row: ServicePrincipalRow = {
       id: crypto.randomUUID(),
       tenant_id: tenantId,
-      app_id: crypto.randomUUID(),
+      app_id: appId,
       display_name: name,
       name_key: name.toLowerCase(),
       enabled: 1,

@@ -70,6 +70,15 @@ export class SigninThrottle {
     return `account:${tenantId}:unknown-${digest}`;
   }
 
+  /**
+   * The key that counts wrong device user codes typed (a keyed hash: the typed text is
+   * never stored). Guesses are also counted per address.
+   */
+  userCodeKey(typed: string): string {
+    const digest = crypto.createHmac('sha256', this.nameHashKey).update(`user-code\n${typed.replace(/[\s-]/g, '').toUpperCase()}`).digest('base64url').slice(0, 22);
+    return `usercode:${digest}`;
+  }
+
   /** Throws when the attempt must not proceed now. Call before checking the password. */
   async check(keys: ThrottleKeys): Promise<void> {
     const rows = await this.store.db.selectFrom('signin_throttle').selectAll().where('key', 'in', [keys.account, keys.address]).execute();

@@ -12,10 +12,10 @@ import { TesseraError } from '../errors.js';
 import type { Services } from '../services.js';
 import type { ServicePrincipalRow } from '../identity/servicePrincipals.js';
 import type { Tenant } from './tenants.js';
-import { findPublicClient } from './clients.js';
+import { findClient, type OAuthClient } from './clients.js';
 
 export type ClientIdentity =
-  | { type: 'public'; clientId: string }
+  | { type: 'public'; clientId: string; client: OAuthClient }
   | {
       type: 'confidential';
       clientId: string;
@@ -162,8 +162,9 @@ export async function authenticateClient(req: ClientAuthRequest): Promise<Client
     return enabled({ type: 'confidential', clientId: found.sp.app_id, sp: found.sp, method: basic ? 'client_secret_basic' : 'client_secret_post', keyId: found.keyId });
   }
   if (clientId === undefined || clientId === '') throw new TesseraError('InvalidParameter', "The request body must contain the parameter 'client_id'.", { aadCodes: [900144] });
-  const client = findPublicClient(clientId);
-  if (client) return { type: 'public', clientId: client.clientId };
+  const client = await findClient(services.applications, req.tenant, clientId);
+  // A registered application is a public client when it has public redirect URIs or allows public-client flows.
+  if (client && (client.allowPublicFlows || client.publicRedirectUris.length > 0)) return { type: 'public', clientId: client.clientId, client };
   // A confidential client of this tenant that sent no credential: say what is missing, as Entra does.
   const confidential = await services.servicePrincipals.byAppId(clientId);
   if (confidential && confidential.tenant_id === req.tenant.id) {

@@ -25,6 +25,10 @@ export interface NewRefreshToken {
   scope: string;
   /** Continue this chain (rotation); absent to start one (sign-in). */
   previous?: RefreshTokenRow | undefined;
+  /** The id of a chain to start, chosen beforehand (a code records it, to revoke it if the code is replayed). */
+  chainId?: string | undefined;
+  /** The browser session the sign-in came through: signing out there ends the chain too. */
+  sessionId?: string | null | undefined;
 }
 
 const REUSED = 'The refresh token was already used. Its session has been revoked; sign in again.';
@@ -62,10 +66,10 @@ export class RefreshTokens {
   /** Issues a token; returns the token, which is never stored. */
   async issue(input: NewRefreshToken): Promise<string> {
     const now = this.clock.now();
-    const chainId = input.previous?.chain_id ?? crypto.randomUUID();
+    const chainId = input.previous?.chain_id ?? input.chainId ?? crypto.randomUUID();
     const chainExpiresAt = input.previous?.chain_expires_at ?? now + REFRESH_CHAIN_MS;
     if (!input.previous) {
-      await this.store.db.insertInto('refresh_chains').values({ chain_id: chainId, user_id: input.userId, created_at: now, expires_at: chainExpiresAt, revoked_at: null }).execute();
+      await this.store.db.insertInto('refresh_chains').values({ chain_id: chainId, user_id: input.userId, created_at: now, expires_at: chainExpiresAt, revoked_at: null, session_id: input.sessionId ?? null }).execute();
     }
     const token = generateSecret(SecretPrefix.refreshToken);
     await this.store.db
@@ -138,6 +142,12 @@ export class RefreshTokens {
     const now = this.clock.now();
     await this.store.db.updateTable('refresh_chains').set({ revoked_at: now }).where('chain_id', '=', chainId).where('revoked_at', 'is', null).execute();
     await this.store.db.updateTable('refresh_tokens').set({ revoked_at: now }).where('chain_id', '=', chainId).where('revoked_at', 'is', null).execute();
+  }
+
+  /** Ends the chains a browser session began (sign-out). */
+  async revokeBrowserSession(sessionId: string): Promise<void> {
+    const chains = await this.store.db.selectFrom('refresh_chains').select('chain_id').where('session_id', '=', sessionId).where('revoked_at', 'is', null).execute();
+    for (const { chain_id } of chains) await this.revokeChain(chain_id);
   }
 
   /** Ends every session of a user (password changed, disabled, deleted). */

@@ -6,9 +6,11 @@ import type { Grant, GrantContext } from './grants/types.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refreshToken.js';
 import { clientCredentialsGrant } from './grants/clientCredentials.js';
+import { authorizationCodeGrant } from './grants/authorizationCode.js';
+import { deviceCodeGrant } from './grants/deviceCode.js';
 import type { TokenResponse } from './userTokens.js';
 
-const GRANTS: Grant[] = [passwordGrant, refreshTokenGrant, clientCredentialsGrant];
+const GRANTS: Grant[] = [authorizationCodeGrant, deviceCodeGrant, passwordGrant, refreshTokenGrant, clientCredentialsGrant];
 const byType = new Map(GRANTS.flatMap((g) => g.grantTypes.map((t) => [t, g] as const)));
 
 /** The grant types discovery advertises. */

@@ -22,6 +22,10 @@ export interface UserTokenRequest {
   previous?: RefreshTokenRow | undefined;
   /** v1 endpoint shape (`resource`, `expires_on`, string numbers). */
   v1?: boolean;
+  /** A new chain's id, chosen beforehand (authorization and device codes record it). */
+  chainId?: string | undefined;
+  /** The browser session the user signed in through. */
+  sessionId?: string | null | undefined;
 }
 
 export type TokenResponse = Record<string, string | number>;
@@ -46,6 +50,8 @@ export async function issueUserTokens(services: Services, req: UserTokenRequest)
     clientId: req.clientId,
     scope: req.scope.asked,
     previous: req.previous,
+    chainId: req.chainId,
+    sessionId: req.sessionId,
   });
   const response: TokenResponse = req.v1
     ? {

@@ -10,6 +10,7 @@ import { audit } from './migrations/0004_audit.js';
 import { models } from './migrations/0005_models.js';
 import { webServices } from './migrations/0006_web_services.js';
 import { serviceKeyScope } from './migrations/0007_service_key_scope.js';
+import { interactiveSignIn } from './migrations/0008_interactive_sign_in.js';
 
 /** All migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0005_models': models,
   '0006_web_services': webServices,
   '0007_service_key_scope': serviceKeyScope,
+  '0008_interactive_sign_in': interactiveSignIn,
 };

@@ -86,6 +86,8 @@ export interface RefreshChainsTable {
   expires_at: number;
   /** Set when the session is revoked: no token of the chain works after that. */
   revoked_at: number | null;
+  /** The browser session whose sign-in began the chain (signing out ends it too). */
+  session_id: string | null;
 }
 
 export interface SigninThrottleTable {
@@ -303,6 +305,78 @@ export interface WebServiceModelsTable {
   model_version_id: string;
 }
 
+export interface ApplicationsTable {
+  /** The application object's id. */
+  id: string;
+  tenant_id: string;
+  /** The client id; its service principal has the same app_id. */
+  app_id: string;
+  display_name: string;
+  /** JSON arrays of redirect URIs: public (native, PKCE, no secret) and web (confidential). */
+  public_redirect_uris: string;
+  web_redirect_uris: string;
+  /** Graph's isFallbackPublicClient: device-code and password flows without a secret. */
+  is_fallback_public_client: number;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface AuthorizationCodesTable {
+  /** SHA-256 of the code: the lookup key. */
+  code_hash: string;
+  tenant_id: string;
+  client_id: string;
+  redirect_uri: string;
+  /** PKCE S256 challenge, base64url; null when the (confidential) client sent none. */
+  code_challenge: string | null;
+  scope: string;
+  nonce: string | null;
+  user_id: string;
+  session_id: string | null;
+  /** The refresh chain the code's redemption begins: revoked if the code is used twice. */
+  chain_id: string;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  redeemed_at: number | null;
+}
+
+export interface DeviceCodesTable {
+  device_code_hash: string;
+  /** SHA-256 of the normalized user code. */
+  user_code_hash: string;
+  tenant_id: string;
+  client_id: string;
+  scope: string;
+  /** 1 when asked on the v1 endpoint (resource=). */
+  v1: number;
+  interval_sec: number;
+  /** pending | approved | declined | redeemed */
+  status: string;
+  user_id: string | null;
+  session_id: string | null;
+  chain_id: string;
+  auth_time: number | null;
+  last_poll_at: number | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface BrowserSessionsTable {
+  /** Public half of the cookie `id.secret`. */
+  id: string;
+  /** SHA-256 of the secret half, compared in constant time. */
+  secret_hash: string;
+  tenant_id: string;
+  user_id: string;
+  auth_time: number;
+  created_at: number;
+  last_seen_at: number;
+  /** Absolute limit. */
+  expires_at: number;
+  revoked_at: number | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   subscriptions: SubscriptionsTable;
@@ -327,5 +401,9 @@ export interface Database {
   web_services: WebServicesTable;
   web_service_keys: WebServiceKeysTable;
   web_service_models: WebServiceModelsTable;
+  applications: ApplicationsTable;
+  authorization_codes: AuthorizationCodesTable;
+  device_codes: DeviceCodesTable;
+  browser_sessions: BrowserSessionsTable;
 }
 

@@ -10,6 +10,7 @@ import { TesseraError } from '../../errors.js';
 import { handleTokenRequest } from '../../oauth/token.js';
 import { authenticateClient } from '../../oauth/clientAuth.js';
 import { introspect } from '../../oauth/introspection.js';
+import { startDeviceAuthorization } from '../../oauth/deviceAuthorization.js';
 import { SecretPrefix, hashSecret, looksLikeSecret } from '../../crypto/secrets.js';
 
 interface TenantParams {
@@ -52,6 +53,15 @@ export function tokenRoutes(app: FastifyInstance, services: Services): void {
   };
   app.post<{ Params: TenantParams }>('/:tenant/oauth2/v2.0/token', options, token('v2'));
   app.post<{ Params: TenantParams }>('/:tenant/oauth2/token', options, token('v1'));
+
+  const deviceCode = (version: 'v1' | 'v2') => async (request: FormRequest) => {
+    const ctx = context(request);
+    request.audit.tenantId = ctx.tenant.id;
+    request.audit.operation = `${version}/devicecode`;
+    return startDeviceAuthorization({ ...ctx, version });
+  };
+  app.post<{ Params: TenantParams }>('/:tenant/oauth2/v2.0/devicecode', options, deviceCode('v2'));
+  app.post<{ Params: TenantParams }>('/:tenant/oauth2/devicecode', options, deviceCode('v1'));
 
   app.post<{ Params: TenantParams }>('/:tenant/oauth2/v2.0/introspect', options, async (request) => {
     const ctx = context(request);

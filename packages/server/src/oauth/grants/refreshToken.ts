@@ -4,13 +4,14 @@
  */
 import { continueSession } from '../sessions.js';
 import { issueUserTokens } from '../userTokens.js';
-import { askedScope, publicClient, required } from './common.js';
+import { anyClient, askedScope, required } from './common.js';
 import type { Grant } from './types.js';
 
 export const refreshTokenGrant: Grant = {
   grantTypes: ['refresh_token'],
   async handler(ctx) {
-    const client = await publicClient(ctx);
+    // A web app that signed a user in with a code refreshes with its secret; the token is bound to its client id.
+    const client = await anyClient(ctx);
     const token = required(ctx, 'refresh_token', 512);
     const { services } = ctx;
     // Everything that can fail on the request alone is checked before the token is spent:
