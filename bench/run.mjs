@@ -5,11 +5,13 @@
 //      must stay responsive, because argon2id runs on the thread pool.
 //   4. client-credentials grants per second, Tessera against node-oidc-provider (clientCredentials.mjs)
 //   5. RBAC decisions per second, in-process, cache warm and cold (rbac.mjs)
-//   6. scoring: an echo script and an ONNX model under each auth mode, against node:http
+//   6. interactive sign-in: authorization code + PKCE through the sign-in page, through a
+//      browser session, and device code, beside the password grant (interactiveSignIn.mjs)
+//   7. scoring: an echo script and an ONNX model under each auth mode, against node:http
 //      and Flask/gunicorn (scoring.mjs; needs Debian's wrk, gunicorn and python3-flask)
 // Figures are medians over rounds; the machine is shared and noisy, so compare ratios.
-// BENCH_ONLY=scoring (or a comma-separated list of signin, clientCredentials, rbac,
-// scoring) runs only those measurements; the default runs them all.
+// BENCH_ONLY=scoring (or a comma-separated list of signin, interactive, clientCredentials,
+// rbac, scoring) runs only those measurements; the default runs them all.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { closedLoop, fmt, median, spawnJsonChild } from './lib.mjs';
 import { measureClientCredentials } from './clientCredentials.mjs';
 import { measureRbac } from './rbac.mjs';
+import { measureInteractiveSignIns } from './interactiveSignIn.mjs';
 import { measureScoring, printScoring } from './scoring.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -24,7 +27,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PASSWORD = 'Bench-operator-secret-42';
 const CLI_CLIENT = '3c8a5a4e-0f7d-4b8e-9d3a-7e2b1c6f9a01';
-const MEASURES = ['signin', 'clientCredentials', 'rbac', 'scoring'];
+const MEASURES = ['signin', 'interactive', 'clientCredentials', 'rbac', 'scoring'];
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const unknown = only.filter((m) => !MEASURES.includes(m));
 if (unknown.length > 0) throw new Error(`BENCH_ONLY names unknown measurement(s) ${unknown.join(', ')}; choose from ${MEASURES.join(', ')}`);
@@ -91,6 +94,7 @@ try {
   if (runs('signin')) Object.assign(result, { argon2id: argon2 }, await measureSignIns(url, signIn));
   // Each in its own rounds after the ones above (alternating servers inside), so none of
   // these loads overlaps another.
+  if (runs('interactive')) result.interactive = await measureInteractiveSignIns({ url, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
   if (runs('clientCredentials')) result.clientCredentials = await measureClientCredentials({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
   if (runs('rbac')) result.rbacDecisions = await measureRbac({ seconds: SECONDS, rounds: ROUNDS });
   if (runs('scoring')) result.scoring = await measureScoring({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
@@ -103,6 +107,13 @@ try {
     console.log(`refresh-token grants (rotating, 8 concurrent)      ${fmt(result.refreshGrantsPerSec)} /s   (${fmt(result.refreshGrantsPerSec / result.passwordSignInsPerSec)}x sign-ins)`);
     console.log(`GET /me alone                                      p50 ${fmt(result.meP50AloneMs)} ms, p99 ${fmt(result.meP99AloneMs)} ms`);
     console.log(`GET /me during a storm of 16 concurrent sign-ins   p50 ${fmt(result.meP50DuringSignInStormMs)} ms, p99 ${fmt(result.meP99DuringSignInStormMs)} ms   (p99 ${fmt(result.meP99DuringSignInStormMs / result.meP99AloneMs)}x alone)`);
+  }
+  const ia = result.interactive;
+  if (ia) {
+    row(`password grant (OAuth ROPC, 8 concurrent)`, `${fmt(ia.passwordGrantPerSec)} /s`);
+    row(`authorization code + PKCE via the sign-in page`, `${fmt(ia.authorizationCodePerSec)} /s   (${fmt(ia.authorizationCodePerSec / ia.passwordGrantPerSec)}x the password grant; page, form, code, redemption)`);
+    row(`authorization code via the browser session (SSO)`, `${fmt(ia.sessionCodePerSec)} /s   (no password: ${fmt(ia.sessionCodePerSec / ia.authorizationCodePerSec)}x the sign-in page)`);
+    row(`device code (start, approve in session, redeem)`, `${fmt(ia.deviceCodePerSec)} /s`);
   }
   const cc = result.clientCredentials;
   if (cc) {
