@@ -19,6 +19,10 @@ export function discoveryDocument(services: Services, tenant: Tenant, tenantAsWr
     jwks_uri: `${base}/discovery/v2.0/keys`,
     response_types_supported: ['code'],
     response_modes_supported: ['query', 'form_post'],
+    code_challenge_methods_supported: ['S256'],
+    // RFC 9207: authorization responses carry iss.
+    authorization_response_iss_parameter_supported: true,
+    prompt_values_supported: ['login', 'none', 'select_account', 'consent'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: algs.length > 0 ? algs : [services.config.signingAlg],
     token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'private_key_jwt', 'none'],
@@ -28,6 +32,7 @@ export function discoveryDocument(services: Services, tenant: Tenant, tenantAsWr
     grant_types_supported: SUPPORTED_GRANT_TYPES,
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'oid', 'tid', 'name', 'preferred_username'],
+    frontchannel_logout_supported: false,
     request_uri_parameter_supported: false,
     tenant_region_scope: null,
     cloud_instance_name: new URL(services.publicUrl.base).host,
