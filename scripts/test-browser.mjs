@@ -11,6 +11,9 @@
 //   TESSERA_TEST_SCREENSHOTS   directory for the PNGs (default test-output/screenshots)
 //   TESSERA_TEST_BROWSER_TAG   file-name prefix for the PNGs (default "browser")
 //   TESSERA_TEST_BROWSER_USER_CODE  on the device-code page, the code to enter
+//   TESSERA_TEST_BROWSER_RESULT  a file to write {"ok", "url", "finalUrl", "error"} to when
+//                              done (xdg-open and `open` run this with stdio ignored, so a
+//                              test learns here what the browser saw)
 //
 // Exits 0 once the browser has left Tessera for a loopback redirect (the client's) or
 // reached a page that says the sign-in is done; 1 otherwise. Plain Node.js.
@@ -72,16 +75,27 @@ export async function signInThroughBrowser(url, { username, password, userCode, 
         await Promise.all([page.waitForNavigation().catch(() => undefined), page.click('button[value=continue]')]);
       } else {
         await snap(page, 'done');
-        if (/signed in|Signing in/i.test(text)) {
-          // A form_post page submits itself; give it the moment it needs.
-          await page.waitForURL((u) => !u.href.startsWith(origin), { timeout: 10_000 }).catch(() => undefined);
-          left ||= /signed in/i.test(text);
+        if (/Signing in/.test(text)) {
+          // A form_post page submits itself; give it the moment it needs (with JavaScript
+          // off, press its Continue button).
+          const gone = await page.waitForURL((u) => !u.href.startsWith(origin), { timeout: 10_000 }).then(() => true, () => false);
+          if (!gone && (await page.locator('form button[type=submit]').count())) await Promise.all([page.waitForNavigation().catch(() => undefined), page.click('form button[type=submit]')]);
+          continue;
+        }
+        if (/signed in/i.test(text)) {
+          // The device-code flow ends on Tessera's own page ("You're signed in").
+          left = true;
           break;
         }
         throw new Error(`the browser stopped on a page it does not know: ${text.slice(0, 300)}`);
       }
     }
     if (!left) throw new Error('the sign-in did not finish');
+    if (!page.url().startsWith(origin)) {
+      // What the client showed at its redirect URI.
+      await page.waitForLoadState('load').catch(() => undefined);
+      await snap(page, 'client').catch(() => undefined);
+    }
     return page.url();
   } finally {
     await browser.close();
@@ -94,15 +108,24 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.stderr.write('usage: node scripts/test-browser.mjs URL\n');
     process.exit(2);
   }
+  const resultFile = process.env.TESSERA_TEST_BROWSER_RESULT;
+  const report = (result) => {
+    if (resultFile) fs.writeFileSync(resultFile, JSON.stringify({ url, ...result }) + '\n');
+  };
   signInThroughBrowser(url, {
     username: process.env.TESSERA_TEST_BROWSER_USER,
     password: process.env.TESSERA_TEST_BROWSER_PASSWORD,
     userCode: process.env.TESSERA_TEST_BROWSER_USER_CODE,
     tag: process.env.TESSERA_TEST_BROWSER_TAG ?? 'browser',
   }).then(
-    () => process.exit(0),
+    (finalUrl) => {
+      report({ ok: true, finalUrl });
+      process.exit(0);
+    },
     (err) => {
-      process.stderr.write(`test-browser: ${err instanceof Error ? err.message : String(err)}\n`);
+      const error = err instanceof Error ? err.message : String(err);
+      report({ ok: false, error });
+      process.stderr.write(`test-browser: ${error}\n`);
       process.exit(1);
     },
   );

@@ -9,6 +9,7 @@ import { registerAdUser } from './commands/adUser.js';
 import { registerAdGroup } from './commands/adGroup.js';
 import { registerAdLockout } from './commands/adLockout.js';
 import { registerAdSp } from './commands/adSp.js';
+import { registerAdApp } from './commands/adApp.js';
 import { registerKeys } from './commands/keys.js';
 import { registerAudit } from './commands/audit.js';
 import { registerGroup } from './commands/group.js';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerAdUser(ad);
   registerAdGroup(ad);
   registerAdSp(ad);
+  registerAdApp(ad);
   registerAdLockout(ad);
   registerKeys(program);
   registerAudit(program);

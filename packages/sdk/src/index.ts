@@ -11,6 +11,13 @@ export { Audience, TESSERA_CLI_CLIENT_ID, type AccessToken } from './audience.js
 export { AbstractAuthentication, RENEW_BEFORE_EXPIRY_MS, renewalTime, type AuthenticationOptions } from './abstractAuthentication.js';
 export { CliAuthentication, type Account, type CliAuthenticationOptions } from './cliAuthentication.js';
 export { loginWithPassword, logout, type LogoutResult, type PasswordLoginOptions } from './cliLogin.js';
+export { BROWSER_SIGN_IN_TIMEOUT_MS, loginWithBrowser, signInWithBrowser, type BrowserLoginOptions, type OpenBrowser, type UserSignIn } from './browserLogin.js';
+export { loginWithDeviceCode, type DeviceCodeCallback, type DeviceCodeInfo, type DeviceCodeLoginOptions } from './deviceCodeLogin.js';
+export { loginWithServicePrincipal, type ServicePrincipalLoginOptions } from './servicePrincipalLogin.js';
+export { InteractiveSignInError, type InteractiveSignInErrorCode } from './signInError.js';
+export { browserCommand, openSystemBrowser, type BrowserCommand } from './systemBrowser.js';
+export { InteractiveLoginAuthentication, interactiveSessionDir, type InteractiveLoginAuthenticationOptions } from './interactiveLoginAuthentication.js';
+export { ActiveDirectoryAuthentication, type ActiveDirectoryAuthenticationOptions, type ActiveDirectoryContext } from './activeDirectoryAuthentication.js';
 export { MLServerAuthentication, type MLServerAuthenticationOptions } from './mlServerAuthentication.js';
 export { ServicePrincipalAuthentication, SERVICE_PRINCIPAL_ENV, type ServicePrincipalAuthenticationOptions } from './servicePrincipalAuthentication.js';
 export { TokenAuthentication, type GetTokenForAudience, type SuppliedToken } from './tokenAuthentication.js';
@@ -29,6 +36,7 @@ export {
 export { TesseraClient, type HttpMethod, type Me } from './tesseraClient.js';
 export { Directory, type Group, type GroupMember, type NewUser, type User, type UserChanges } from './directory.js';
 export { ServicePrincipals, type AddPasswordOptions, type KeyCredential, type NewPasswordCredential, type PasswordCredential, type ServicePrincipal } from './servicePrincipals.js';
+export { Applications, type Application, type ApplicationChanges, type NewApplication, type RedirectUriSettings } from './applications.js';
 export { API_VERSIONS, ResourceManagement, type ArmResource, type ResourceGroupInput, type Subscription, type WorkspaceInput } from './resourceManagement.js';
 export {
   AuthorizationManagement,
@@ -68,5 +76,6 @@ export { Administration, type AuditQuery, type AuditRecord, type SignInLockout, 
 export { NotSignedInError, TesseraApiError, TesseraConnectionError } from './errors.js';
 export { DEFAULT_TIMEOUT_MS, type HttpClientOptions } from './http.js';
 export { configDir, readSession, sessionPath, type CachedAccessToken, type Session } from './session.js';
+export { readStoredSession, type ServicePrincipalSession, type StoredSession } from './session.js';
 export { LOCK_STALE_MS, lockPath } from './sessionLock.js';
 export { normalizeServerUrl } from './serverUrl.js';

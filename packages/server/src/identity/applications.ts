@@ -75,6 +75,7 @@ export class Applications {
   async create(tenantId: string, input: ApplicationInput & { displayName: string }, createdBy: string | null): Promise<ApplicationRow> {
     const publicUris = checkRedirectUris(input.publicRedirectUris ?? [], 'public');
     const webUris = checkRedirectUris(input.webRedirectUris ?? [], 'web');
+    await this.refuseTakenName(tenantId, input.displayName);
     const appId = crypto.randomUUID();
     // The principal first: it owns the unique display name, so a clash is refused before anything is written.
     const sp = await this.servicePrincipals.create(tenantId, input.displayName, createdBy, appId);
@@ -96,6 +97,20 @@ export class Applications {
       throw err;
     }
     return row;
+  }
+
+  /**
+   * Refuses a name another application of the tenant has. The service principal's unique
+   * name key guards this as a rule; this covers an application whose principal was
+   * deleted on its own (Graph allows that), which would otherwise leave its name free
+   * for a second application, and make lookups by name ambiguous.
+   */
+  private async refuseTakenName(tenantId: string, displayName: string, exceptId?: string): Promise<void> {
+    const key = checkDisplayName(displayName).toLowerCase();
+    const rows = await this.store.db.selectFrom('applications').select(['id', 'display_name']).where('tenant_id', '=', tenantId).execute();
+    if (rows.some((r) => r.id !== exceptId && r.display_name.toLowerCase() === key)) {
+      throw new TesseraError('Conflict', 'Another application has that name.');
+    }
   }
 
   /** Finds one by object id, application id or display name. */
@@ -130,6 +145,7 @@ export class Applications {
     if (patch.webRedirectUris !== undefined) changes.web_redirect_uris = JSON.stringify(checkRedirectUris(patch.webRedirectUris, 'web'));
     if (patch.isFallbackPublicClient !== undefined) changes.is_fallback_public_client = patch.isFallbackPublicClient ? 1 : 0;
     if (patch.displayName !== undefined) {
+      await this.refuseTakenName(tenantId, patch.displayName, row.id);
       const sp = await this.servicePrincipals.byAppId(row.app_id);
       const renamed = sp ? await this.servicePrincipals.update(tenantId, sp.id, { displayName: patch.displayName }) : undefined;
       changes.display_name = renamed?.display_name ?? checkDisplayName(patch.displayName);
