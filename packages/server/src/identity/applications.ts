@@ -10,6 +10,7 @@
 import crypto from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Store } from '../store/db.js';
+import { isUniqueViolation } from '../store/db.js';
 import type { ApplicationsTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
@@ -75,7 +76,6 @@ export class Applications {
   async create(tenantId: string, input: ApplicationInput & { displayName: string }, createdBy: string | null): Promise<ApplicationRow> {
     const publicUris = checkRedirectUris(input.publicRedirectUris ?? [], 'public');
     const webUris = checkRedirectUris(input.webRedirectUris ?? [], 'web');
-    await this.refuseTakenName(tenantId, input.displayName);
     const appId = crypto.randomUUID();
     // The principal first: it owns the unique display name, so a clash is refused before anything is written.
     const sp = await this.servicePrincipals.create(tenantId, input.displayName, createdBy, appId);
@@ -84,6 +84,7 @@ export class Applications {
       tenant_id: tenantId,
       app_id: appId,
       display_name: sp.display_name,
+      name_key: sp.display_name.toLowerCase(),
       public_redirect_uris: JSON.stringify(publicUris),
       web_redirect_uris: JSON.stringify(webUris),
       is_fallback_public_client: input.isFallbackPublicClient ? 1 : 0,
@@ -94,6 +95,8 @@ export class Applications {
       await this.store.db.insertInto('applications').values(row).execute();
     } catch (err) {
       await this.servicePrincipals.delete(tenantId, sp.id).catch(() => undefined);
+      // The name of an application whose principal was deleted on its own.
+      if (isUniqueViolation(err)) throw new TesseraError('Conflict', 'Another application has that name.');
       throw err;
     }
     return row;
@@ -105,14 +108,6 @@ export class Applications {
    * deleted on its own (Graph allows that), which would otherwise leave its name free
    * for a second application, and make lookups by name ambiguous.
    */
-  private async refuseTakenName(tenantId: string, displayName: string, exceptId?: string): Promise<void> {
-    const key = checkDisplayName(displayName).toLowerCase();
-    const rows = await this.store.db.selectFrom('applications').select(['id', 'display_name']).where('tenant_id', '=', tenantId).execute();
-    if (rows.some((r) => r.id !== exceptId && r.display_name.toLowerCase() === key)) {
-      throw new TesseraError('Conflict', 'Another application has that name.');
-    }
-  }
-
   /** Finds one by object id, application id or display name. */
   async get(tenantId: string, idOrName: string): Promise<ApplicationRow> {
     const key = idOrName.trim().toLowerCase();
@@ -121,8 +116,7 @@ export class Applications {
     if (!hasControlChars(idOrName) && key.length > 0 && key.length <= 256) {
       row = isGuid(key)
         ? await query.where((eb) => eb.or([eb('id', '=', key), eb('app_id', '=', key)])).executeTakeFirst()
-        : // Names are unique through the service principal's name key.
-          (await query.execute()).find((r) => r.display_name.toLowerCase() === key);
+        : await query.where('name_key', '=', key).executeTakeFirst();
     }
     if (!row) throw new TesseraError('ResourceNotFound', 'No application has that id, application id or name.');
     return row;
@@ -145,12 +139,19 @@ export class Applications {
     if (patch.webRedirectUris !== undefined) changes.web_redirect_uris = JSON.stringify(checkRedirectUris(patch.webRedirectUris, 'web'));
     if (patch.isFallbackPublicClient !== undefined) changes.is_fallback_public_client = patch.isFallbackPublicClient ? 1 : 0;
     if (patch.displayName !== undefined) {
-      await this.refuseTakenName(tenantId, patch.displayName, row.id);
       const sp = await this.servicePrincipals.byAppId(row.app_id);
       const renamed = sp ? await this.servicePrincipals.update(tenantId, sp.id, { displayName: patch.displayName }) : undefined;
       changes.display_name = renamed?.display_name ?? checkDisplayName(patch.displayName);
+      changes.name_key = changes.display_name.toLowerCase();
     }
-    if (Object.keys(changes).length > 0) await this.store.db.updateTable('applications').set(changes).where('id', '=', row.id).execute();
+    if (Object.keys(changes).length > 0) {
+      try {
+        await this.store.db.updateTable('applications').set(changes).where('id', '=', row.id).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new TesseraError('Conflict', 'Another application has that name.');
+        throw err;
+      }
+    }
     return { ...row, ...changes };
   }
 

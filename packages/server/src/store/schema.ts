@@ -312,6 +312,8 @@ export interface ApplicationsTable {
   /** The client id; its service principal has the same app_id. */
   app_id: string;
   display_name: string;
+  /** The display name lower-cased: unique per tenant. */
+  name_key: string;
   /** JSON arrays of redirect URIs: public (native, PKCE, no secret) and web (confidential). */
   public_redirect_uris: string;
   web_redirect_uris: string;

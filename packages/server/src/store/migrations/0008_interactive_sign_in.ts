@@ -13,13 +13,15 @@ export const interactiveSignIn: Migration = {
       .addColumn('tenant_id', 'varchar(36)', (c) => c.notNull())
       .addColumn('app_id', 'varchar(36)', (c) => c.notNull().unique())
       .addColumn('display_name', 'varchar(256)', (c) => c.notNull())
+      .addColumn('name_key', 'varchar(256)', (c) => c.notNull())
       .addColumn('public_redirect_uris', 'text', (c) => c.notNull())
       .addColumn('web_redirect_uris', 'text', (c) => c.notNull())
       .addColumn('is_fallback_public_client', 'integer', (c) => c.notNull())
       .addColumn('created_at', 'bigint', (c) => c.notNull())
       .addColumn('created_by', 'varchar(36)')
       .execute();
-    await db.schema.createIndex('applications_tenant').on('applications').column('tenant_id').execute();
+    // Names are unique per tenant (as service principals' are), so a name finds one application.
+    await db.schema.createIndex('applications_tenant_name').unique().on('applications').columns(['tenant_id', 'name_key']).execute();
 
     await db.schema
       .createTable('authorization_codes')
