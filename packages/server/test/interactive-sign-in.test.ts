@@ -445,6 +445,22 @@ for (const kind of STORE_KINDS) {
       });
     });
 
+    it('never writes a code, a device code, a refresh token, a session cookie or a password to the log or the audit trail', async () => {
+      const browser = new Browser(server);
+      const { verifier, challenge } = pkce();
+      const query = await authorizeAndSignIn(browser, USER, PASSWORD, { challenge });
+      const tokens = await redeem(server, query.get('code')!, verifier);
+      const dc = await postForm(deviceUrl(), { client_id: CLI_CLIENT, scope: 'api://tessera/management/.default' });
+      await new Promise((r) => setTimeout(r, 300));
+      const secrets = [query.get('code')!, String(tokens.body.refresh_token), String(dc.body.device_code), PASSWORD, ...[...browser.cookies.values()]];
+      const records = JSON.stringify(await server.running.services.store.db.selectFrom('audit_records').selectAll().execute());
+      for (const secret of secrets) {
+        assert.ok(!server.logs.some((line) => line.includes(secret)), 'not in the log');
+        assert.ok(!records.includes(secret), 'not in the audit trail');
+      }
+      assert.ok(!server.logs.some((line) => /tsac_|tsdc_|tsrt_/.test(line)));
+    });
+
     it('sends every page with a strict CSP, no framing and no caching', async () => {
       const page = await new Browser(server).get(authorizePath());
       const csp = page.headers.get('content-security-policy') ?? '';
