@@ -87,3 +87,32 @@ export function userNames(services: Services, user: UserRow): { displayName: str
 export function isSignInRefusal(err: unknown): err is TesseraError {
   return err instanceof TesseraError && ['AuthenticationFailed', 'AccountLocked', 'AccountDisabled', 'TooManyRequests', 'InvalidParameter'].includes(err.code);
 }
+
+/** What the sign-in page shows again when a password sign-in did not succeed. */
+export interface SignInProblem {
+  error: string;
+  status: number;
+  username: string;
+}
+
+/**
+ * The password sign-in a page's form asks for, through the same check, throttle and
+ * lockout as every other path. Returns the user, or the problem to show in place (an
+ * empty field, a wrong password, a lockout); anything else is thrown.
+ */
+export async function signInFromForm(services: Services, request: FastifyRequest, reply: FastifyReply, tenantId: string, form: Map<string, string>): Promise<UserRow | SignInProblem> {
+  const username = (form.get('username') ?? '').trim();
+  const password = form.get('password') ?? '';
+  if (username === '' || password === '') {
+    request.audit.skip = true;
+    return { error: 'Enter your user name and password.', status: 400, username: username.slice(0, 320) };
+  }
+  try {
+    return await services.signIn.signIn({ tenantId, username, password, address: request.ip, audit: request.audit });
+  } catch (err) {
+    if (!isSignInRefusal(err)) throw err;
+    request.audit.reason = err.code;
+    if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
+    return { error: err.message, status: err.status, username: username.slice(0, 320) };
+  }
+}

@@ -23,7 +23,7 @@ import { cspSource } from '../pages/layout.js';
 import { signInPage } from '../pages/signInPage.js';
 import { accountPage } from '../pages/accountPage.js';
 import { formPostPage } from '../pages/formPostPage.js';
-import { checkCsrf, csrfFor, formOf, isSignInRefusal, queryOf, sendPage, signedInBrowser, startBrowserSession, userNames } from '../interactive.js';
+import { checkCsrf, csrfFor, formOf, queryOf, sendPage, signInFromForm, signedInBrowser, startBrowserSession, userNames } from '../interactive.js';
 
 interface TenantParams {
   tenant: string;
@@ -145,21 +145,8 @@ export function authorizeRoutes(app: FastifyInstance, services: Services): void 
     if (form.get('action') === 'cancel') {
       return respond(request, reply, destinationOf(req), { error: new TesseraError('AccessDenied', 'The user cancelled the sign-in.', { aadCodes: [65004] }) });
     }
-    const username = (form.get('username') ?? '').trim();
-    const password = form.get('password') ?? '';
-    if (username === '' || password === '') {
-      request.audit.skip = true;
-      return showSignIn(request, reply, req, { error: 'Enter your user name and password.', status: 400, username });
-    }
-    let user: UserRow;
-    try {
-      user = await services.signIn.signIn({ tenantId: req.tenantId, username, password, address: request.ip, audit: request.audit });
-    } catch (err) {
-      if (!isSignInRefusal(err)) throw err;
-      request.audit.reason = err.code;
-      if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
-      return showSignIn(request, reply, req, { error: err.message, status: err.status, username: username.slice(0, 320) });
-    }
+    const user = await signInFromForm(services, request, reply, req.tenantId, form);
+    if (!('id' in user)) return showSignIn(request, reply, req, user);
     const session = await startBrowserSession(services, request, reply, user);
     return issueCode(request, reply, req, user, session);
   });

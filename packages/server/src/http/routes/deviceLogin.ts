@@ -6,7 +6,6 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
-import type { UserRow } from '../../identity/users.js';
 import type { DeviceCodeRow } from '../../oauth/deviceCodes.js';
 import { routeConfig } from '../../audit/requestAudit.js';
 import { TesseraError } from '../../errors.js';
@@ -16,7 +15,7 @@ import { deviceCodePage } from '../pages/deviceCodePage.js';
 import { signInPage } from '../pages/signInPage.js';
 import { consentPage } from '../pages/consentPage.js';
 import { messagePage } from '../pages/messagePage.js';
-import { checkCsrf, csrfFor, formOf, isSignInRefusal, sendPage, signedInBrowser, startBrowserSession, userNames, type SignedInBrowser } from '../interactive.js';
+import { checkCsrf, csrfFor, formOf, sendPage, signInFromForm, signedInBrowser, startBrowserSession, userNames, type SignedInBrowser } from '../interactive.js';
 
 /** What the sign-in and consent forms carry, sealed. */
 interface DeviceState {
@@ -121,21 +120,8 @@ export function deviceLoginRoutes(app: FastifyInstance, services: Services): voi
     const row = await pendingRow(state.deviceCodeHash);
     request.audit.tenantId = row.tenant_id;
     if (form.get('action') === 'cancel') return refuse(request, reply, row);
-    const username = (form.get('username') ?? '').trim();
-    const password = form.get('password') ?? '';
-    if (username === '' || password === '') {
-      request.audit.skip = true;
-      return showSignIn(request, reply, row, { error: 'Enter your user name and password.', status: 400, username });
-    }
-    let user: UserRow;
-    try {
-      user = await services.signIn.signIn({ tenantId: row.tenant_id, username, password, address: request.ip, audit: request.audit });
-    } catch (err) {
-      if (!isSignInRefusal(err)) throw err;
-      request.audit.reason = err.code;
-      if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
-      return showSignIn(request, reply, row, { error: err.message, status: err.status, username: username.slice(0, 320) });
-    }
+    const user = await signInFromForm(services, request, reply, row.tenant_id, form);
+    if (!('id' in user)) return showSignIn(request, reply, row, user);
     const session = await startBrowserSession(services, request, reply, user);
     return showConsent(request, reply, row, { session, user });
   });
