@@ -3,21 +3,28 @@
  * CLI): no credentials in code. Access tokens are reused from the session file until
  * {@link RENEW_BEFORE_EXPIRY_MS} before expiry; otherwise the refresh token is redeemed
  * under the session lock, and the rotated refresh token saved before the token is returned.
+ * A service principal's session (`tessera login --service-principal`) has no refresh
+ * token: its secret or certificate asks for a new token, which is saved the same way.
  */
+import { promises as fs } from 'node:fs';
 import { AbstractAuthentication, RENEW_BEFORE_EXPIRY_MS, type AuthenticationOptions } from './abstractAuthentication.js';
 import type { AccessToken } from './audience.js';
 import { NotSignedInError, TesseraApiError, TesseraConnectionError } from './errors.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
-import { configDir, readSession, writeSession, type CachedAccessToken, type Session } from './session.js';
+import { configDir, readStoredSession, writeSession, type CachedAccessToken, type ServicePrincipalSession, type Session, type StoredSession } from './session.js';
 import { withSessionLock } from './sessionLock.js';
+import { ServicePrincipalAuthentication } from './servicePrincipalAuthentication.js';
 import { refreshGrant } from './tokenEndpoint.js';
 
 /** Who the CLI session is signed in as. */
 export interface Account {
   server: string;
   tenantId: string;
+  /** The user's name (`admin@tessera.local`), or a service principal's application id. */
   user: string;
   objectId: string;
+  /** Set for a service principal's session only (as az's `user.type`). */
+  type?: 'servicePrincipal';
 }
 
 /** Options of {@link CliAuthentication}. */
@@ -27,8 +34,17 @@ export interface CliAuthenticationOptions extends AuthenticationOptions, HttpCli
 }
 
 /** The account a session belongs to. */
-export function accountOf(session: Session): Account {
+export function accountOf(session: StoredSession): Account {
+  if (session.kind === 'servicePrincipal') return { server: session.server, tenantId: session.tenantId, user: session.appId, objectId: session.objectId, type: 'servicePrincipal' };
   return { server: session.server, tenantId: session.tenantId, user: session.username, objectId: session.objectId };
+}
+
+/** The tokens of `tokens` still valid at `nowSec`, plus `token` for `resource`. */
+function withToken(tokens: Record<string, CachedAccessToken>, resource: string, token: AccessToken, nowSec: number): Record<string, CachedAccessToken> {
+  const kept: Record<string, CachedAccessToken> = {};
+  for (const [r, t] of Object.entries(tokens)) if (t.expiresOn > nowSec) kept[r] = t;
+  kept[resource] = { accessToken: token.token, expiresOn: token.expiresOn };
+  return kept;
 }
 
 /**
@@ -58,19 +74,19 @@ export class CliAuthentication extends AbstractAuthentication {
     return withSessionLock(this.configDir, async () => {
       // Read again under the lock: another process may have refreshed meanwhile.
       const session = await this.session();
-      return this.reusable(session, resource) ?? this.refresh(session, resource);
+      return this.reusable(session, resource) ?? (session.kind === 'servicePrincipal' ? this.servicePrincipalToken(session, resource) : this.refresh(session, resource));
     });
   }
 
   /** The stored session; throws {@link NotSignedInError} when there is none. */
-  private async session(): Promise<Session> {
-    const session = await readSession(this.configDir);
+  private async session(): Promise<StoredSession> {
+    const session = await readStoredSession(this.configDir);
     if (!session) throw new NotSignedInError();
     return session;
   }
 
   /** The session's token for `resource` while it has more than {@link RENEW_BEFORE_EXPIRY_MS} left. */
-  private reusable(session: Session, resource: string): AccessToken | undefined {
+  private reusable(session: StoredSession, resource: string): AccessToken | undefined {
     const cached = Object.hasOwn(session.tokens, resource) ? session.tokens[resource] : undefined;
     if (!cached || cached.expiresOn * 1000 - this.clock() <= RENEW_BEFORE_EXPIRY_MS) return undefined;
     return { token: cached.accessToken, expiresOn: cached.expiresOn };
@@ -90,10 +106,41 @@ export class CliAuthentication extends AbstractAuthentication {
     if (!response.refresh_token) throw new TesseraConnectionError('InvalidResponse', 'The token endpoint did not return a new refresh token.');
     const nowSec = Math.floor(this.clock() / 1000);
     const token: AccessToken = { token: response.access_token, expiresOn: nowSec + response.expires_in };
-    const tokens: Record<string, CachedAccessToken> = {};
-    for (const [r, t] of Object.entries(session.tokens)) if (t.expiresOn > nowSec) tokens[r] = t;
-    tokens[resource] = { accessToken: token.token, expiresOn: token.expiresOn };
-    await writeSession(this.configDir, { ...session, refreshToken: response.refresh_token, tokens });
+    await writeSession(this.configDir, { ...session, refreshToken: response.refresh_token, tokens: withToken(session.tokens, resource, token, nowSec) });
+    return token;
+  }
+
+  /** A service principal's new token for `resource` (client credentials), saved in the session. Call under the lock. */
+  private async servicePrincipalToken(session: ServicePrincipalSession, resource: string): Promise<AccessToken> {
+    let certificate: string | undefined;
+    if (session.certificateFile !== undefined) {
+      try {
+        certificate = await fs.readFile(session.certificateFile, 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+        throw new NotSignedInError(`the service principal's certificate file ${session.certificateFile} cannot be read (${code}): run tessera login --service-principal again`);
+      }
+    }
+    const credential = new ServicePrincipalAuthentication({
+      server: session.server,
+      tenantId: session.tenantId,
+      servicePrincipalId: session.appId,
+      servicePrincipalPassword: session.secret,
+      certificate,
+      clock: this.clock,
+      timeoutMs: this.http.timeoutMs,
+    });
+    let token: AccessToken;
+    try {
+      token = await credential.getToken(resource);
+    } catch (err) {
+      if (err instanceof TesseraApiError && (err.code === 'invalid_client' || err.code === 'unauthorized_client')) {
+        throw new NotSignedInError(`the service principal's credential was refused (${err.message}): run tessera login --service-principal again`);
+      }
+      throw err;
+    }
+    const nowSec = Math.floor(this.clock() / 1000);
+    await writeSession(this.configDir, { ...session, tokens: withToken(session.tokens, resource, token, nowSec) });
     return token;
   }
 }

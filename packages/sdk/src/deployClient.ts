@@ -1,8 +1,10 @@
 /**
  * `DeployClient`, as azureml-deploy had it: a client for one server, signed in with
- * Machine Learning Server's `/login` (or any other credential).
+ * Machine Learning Server's `/login`, with an Azure AD context (password or device code),
+ * or with any other credential.
  */
 import { AbstractAuthentication, type AuthenticationOptions } from './abstractAuthentication.js';
+import { ActiveDirectoryAuthentication, type ActiveDirectoryContext } from './activeDirectoryAuthentication.js';
 import { Audience, type AccessToken } from './audience.js';
 import type { HttpClientOptions } from './http.js';
 import { MLServerAuthentication } from './mlServerAuthentication.js';
@@ -13,8 +15,12 @@ import { Service, ServiceDefinition, deleteService, getService, listServices, re
 export interface DeployClientOptions extends AuthenticationOptions, HttpClientOptions {
   /** The server flavour; Tessera speaks Machine Learning Server's API. */
   use: 'MLServer';
-  /** `[username, password]` for `/login`, or a credential such as {@link CliAuthentication}. */
-  auth: readonly [username: string, password: string] | AbstractAuthentication;
+  /**
+   * `[username, password]` or `{ username, password }` for `/login`; an Azure AD context
+   * (`{ authuri, tenant, clientid, resource, username?, password?, userCodeCallback? }`);
+   * or a credential such as {@link CliAuthentication}.
+   */
+  auth: readonly [username: string, password: string] | { username: string; password: string } | ActiveDirectoryContext | AbstractAuthentication;
 }
 
 /**
@@ -22,7 +28,9 @@ export interface DeployClientOptions extends AuthenticationOptions, HttpClientOp
  * @example
  * const client = new DeployClient('https://127.0.0.1:5080', { use: 'MLServer', auth: ['admin', password] });
  * console.log((await client.me()).userName);
- * await client.logout();
+ * await client.logout(); * @example
+ * // Machine Learning Server's Azure AD context: no password, so a device code is shown.
+ * const client = new DeployClient(server, { use: 'MLServer', auth: { authuri: server, tenant: 'tessera.local', clientid: TESSERA_CLI_CLIENT_ID, resource: Audience.ControlPlane, userCodeCallback: ({ message }) => console.error(message) } });
  */
 export class DeployClient {
   readonly auth: AbstractAuthentication;
@@ -36,9 +44,13 @@ export class DeployClient {
     const { auth } = options;
     if (auth instanceof AbstractAuthentication) {
       this.auth = auth;
+    } else if (auth !== null && typeof auth === 'object' && !Array.isArray(auth) && 'authuri' in auth) {
+      this.auth = new ActiveDirectoryAuthentication(auth, options);
     } else {
-      const [username, password] = Array.isArray(auth) ? auth : [];
-      if (typeof username !== 'string' || typeof password !== 'string') throw new TypeError('auth must be [username, password] or an AbstractAuthentication.');
+      const [username, password] = Array.isArray(auth) ? auth : auth !== null && typeof auth === 'object' ? [(auth as { username?: unknown }).username, (auth as { password?: unknown }).password] : [];
+      if (typeof username !== 'string' || typeof password !== 'string') {
+        throw new TypeError('auth must be [username, password], { username, password }, an Azure AD context { authuri, tenant, clientid, resource, … } or an AbstractAuthentication.');
+      }
       this.auth = new MLServerAuthentication(host, username, password, options);
     }
     this.client = new TesseraClient(host, this.auth, options);
@@ -87,9 +99,9 @@ export class DeployClient {
     return deleteService(this.client, name, options);
   }
 
-  /** Signs out: revokes the `/login` session at the server; other credentials just forget their tokens. */
+  /** Signs out: revokes the `/login` or Azure AD session's refresh token at the server; other credentials just forget their tokens. */
   async logout(): Promise<void> {
-    if (this.auth instanceof MLServerAuthentication) await this.auth.logout();
+    if (this.auth instanceof MLServerAuthentication || this.auth instanceof ActiveDirectoryAuthentication) await this.auth.logout();
     else this.auth.clearCache();
   }
 }

@@ -17,8 +17,10 @@ export interface CachedAccessToken {
   expiresOn: number;
 }
 
-/** What `tessera login` stores. */
+/** What `tessera login` stores for a user (every sign-in but `--service-principal`). */
 export interface Session {
+  /** Absent in sessions written before service-principal sessions existed: a user's session. */
+  kind?: 'user';
   /** The server's base URL, without a trailing slash. */
   server: string;
   tenantId: string;
@@ -30,6 +32,30 @@ export interface Session {
   /** Access tokens by resource URI (as asked for). */
   tokens: Record<string, CachedAccessToken>;
 }
+
+/**
+ * What `tessera login --service-principal` stores: the principal's credential (the secret
+ * itself, as az keeps it, in this 0600 file; or the path of the PEM file holding the
+ * certificate and its key, which is not copied) and the access tokens it got. There is no
+ * refresh token: a new token is asked for with the credential.
+ */
+export interface ServicePrincipalSession {
+  kind: 'servicePrincipal';
+  server: string;
+  tenantId: string;
+  /** The application (client) id. */
+  appId: string;
+  /** The service principal's object id. */
+  objectId: string;
+  /** A client secret (`tscs_…`); exactly one of `secret` and `certificateFile`. */
+  secret?: string;
+  /** Absolute path of a PEM holding the registered certificate and its private key. */
+  certificateFile?: string;
+  tokens: Record<string, CachedAccessToken>;
+}
+
+/** Any session file: a user's, or a service principal's. */
+export type StoredSession = Session | ServicePrincipalSession;
 
 const SESSION_FILE = 'session.json';
 
@@ -54,30 +80,36 @@ function isString(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
 }
 
-/** Checks a parsed session file's shape; throws a {@link NotSignedInError} naming the file when it is damaged. */
-function validSession(value: unknown, file: string): Session {
-  const s = value as Partial<Session> | null;
-  const fieldsOk =
-    s !== null &&
-    typeof s === 'object' &&
-    isString(s.server) &&
-    isString(s.tenantId) &&
-    isString(s.username) &&
-    isString(s.objectId) &&
-    isString(s.clientId) &&
-    isString(s.refreshToken) &&
-    typeof s.tokens === 'object' &&
-    s.tokens !== null;
-  if (!fieldsOk) throw new NotSignedInError(`the session file ${file} is damaged: run tessera login`);
+function validTokens(value: unknown): Record<string, CachedAccessToken> {
   const tokens: Record<string, CachedAccessToken> = {};
-  for (const [resource, t] of Object.entries(s.tokens as Record<string, Partial<CachedAccessToken>>)) {
+  for (const [resource, t] of Object.entries(value as Record<string, Partial<CachedAccessToken>>)) {
     if (t && isString(t.accessToken) && typeof t.expiresOn === 'number') tokens[resource] = { accessToken: t.accessToken, expiresOn: t.expiresOn };
   }
-  return { ...(s as Session), tokens };
+  return tokens;
 }
 
-/** The session in `dir`, or undefined when there is none. */
-export async function readSession(dir: string): Promise<Session | undefined> {
+/** Checks a parsed session file's shape; throws a {@link NotSignedInError} naming the file when it is damaged. */
+function validSession(value: unknown, file: string): StoredSession {
+  const damaged = () => new NotSignedInError(`the session file ${file} is damaged: run tessera login`);
+  if (value === null || typeof value !== 'object') throw damaged();
+  const common = value as Partial<StoredSession>;
+  if (!isString(common.server) || !isString(common.tenantId) || typeof common.tokens !== 'object' || common.tokens === null) throw damaged();
+  if (common.kind === 'servicePrincipal') {
+    const sp = value as Partial<ServicePrincipalSession>;
+    const hasSecret = sp.secret !== undefined;
+    const hasCertificate = sp.certificateFile !== undefined;
+    const credentialOk = hasSecret !== hasCertificate && (hasSecret ? isString(sp.secret) : isString(sp.certificateFile));
+    if (!isString(sp.appId) || !isString(sp.objectId) || !credentialOk) throw damaged();
+    return { ...(sp as ServicePrincipalSession), tokens: validTokens(sp.tokens) };
+  }
+  const s = value as Partial<Session>;
+  const fieldsOk = (s.kind === undefined || s.kind === 'user') && isString(s.username) && isString(s.objectId) && isString(s.clientId) && isString(s.refreshToken);
+  if (!fieldsOk) throw damaged();
+  return { ...(s as Session), tokens: validTokens(s.tokens) };
+}
+
+/** The session in `dir`, a user's or a service principal's, or undefined when there is none. */
+export async function readStoredSession(dir: string): Promise<StoredSession | undefined> {
   const file = sessionPath(dir);
   let text: string;
   try {
@@ -95,8 +127,20 @@ export async function readSession(dir: string): Promise<Session | undefined> {
   return validSession(parsed, file);
 }
 
+/**
+ * The user session in `dir`, or undefined when there is none. A service principal's
+ * session is not a user's: it throws a {@link NotSignedInError} (use {@link readStoredSession}).
+ */
+export async function readSession(dir: string): Promise<Session | undefined> {
+  const session = await readStoredSession(dir);
+  if (session?.kind === 'servicePrincipal') {
+    throw new NotSignedInError(`the session in ${sessionPath(dir)} is a service principal's (tessera login --service-principal), not a user's`);
+  }
+  return session;
+}
+
 /** Replaces the session in `dir` atomically, mode 0600. */
-export async function writeSession(dir: string, session: Session): Promise<void> {
+export async function writeSession(dir: string, session: StoredSession): Promise<void> {
   await ensureConfigDir(dir);
   const file = sessionPath(dir);
   const temp = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;

@@ -135,7 +135,7 @@ export async function parseAuthorizationRequest(services: Services, tenant: Tena
       scope: scope.asked,
       resource: scope.resource,
       state: stateValue,
-      nonce: optional(params, 'nonce', 512),
+      nonce: optional(params, 'nonce', 256),
       codeChallenge: challenge,
       prompts,
       // A hint is only prefilled; it is never trusted. domain_hint and the rest are ignored.
