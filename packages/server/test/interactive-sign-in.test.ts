@@ -45,6 +45,7 @@ for (const kind of STORE_KINDS) {
         assert.equal(id.iss, `${server.url}/organizations/v2.0`);
         assert.equal(id.oid, userId);
         assert.equal(id.preferred_username, `${USER}@tessera.local`);
+        assert.ok(typeof id.auth_time === 'number' && Math.abs(id.auth_time - Date.now() / 1000) < 60, 'auth_time says when the password was entered');
         const me = await call(`${server.url}/me`, { token: String(tokens.body.access_token) });
         assert.equal(me.status, 200);
       });
@@ -91,6 +92,7 @@ for (const kind of STORE_KINDS) {
           [{ prompt: 'none login' }, 'invalid_request'],
           [{ response_mode: 'fragment' }, 'invalid_request'],
           [{ login_hint: 'x'.repeat(10_000) }, 'invalid_request'],
+          [{ nonce: 'n'.repeat(300) }, 'invalid_request'],
         ];
         for (const [extra, error] of cases) {
           const page = await browser.get(authorizePath({ extra, state: 's1' }));
@@ -268,7 +270,8 @@ for (const kind of STORE_KINDS) {
 
     describe('registered applications as clients', () => {
       it('a web app redeems its code only with its secret, and refreshes with it', async () => {
-        const created = await call(`${server.url}/v1.0/applications`, { token: admin, body: { displayName: `web-app-${kind}`, web: { redirectUris: ['https://app.example/callback'] } } });
+        // It also allows public flows: a chain its secret began still needs the secret.
+        const created = await call(`${server.url}/v1.0/applications`, { token: admin, body: { displayName: `web-app-${kind}`, web: { redirectUris: ['https://app.example/callback'] }, publicClient: { redirectUris: ['msalweb://auth'] }, isFallbackPublicClient: true } });
         assert.equal(created.status, 201, JSON.stringify(created.body));
         const appId = String(created.body.appId);
         const secret = await call(`${server.url}/v1.0/servicePrincipals/${appId}/addPassword`, { token: admin, body: {} });
@@ -284,8 +287,11 @@ for (const kind of STORE_KINDS) {
         const withSecret = await postForm(tokenUrl(), { ...base, client_secret: String(secret.body.secretText) });
         assert.equal(withSecret.status, 200, JSON.stringify(withSecret.body));
         assert.equal(claimsOf(String(withSecret.body.access_token)).azp, appId);
+        const noSecret = await postForm(tokenUrl(), { grant_type: 'refresh_token', client_id: appId, refresh_token: String(withSecret.body.refresh_token) });
+        assert.equal(noSecret.status, 401, 'a refresh token issued to an authenticated client needs its secret');
+        assert.equal(noSecret.body.error, 'invalid_client');
         const refreshed = await postForm(tokenUrl(), { grant_type: 'refresh_token', client_id: appId, client_secret: String(secret.body.secretText), refresh_token: String(withSecret.body.refresh_token) });
-        assert.equal(refreshed.status, 200);
+        assert.equal(refreshed.status, 200, 'and the refusal did not spend it');
         const web = await new Browser(server).get(authorizePath({ clientId: appId, redirectUri: 'https://app.example/other', challenge: null }));
         assert.equal(web.status, 400, 'an unregistered path of a registered host is refused');
       });

@@ -31,7 +31,7 @@ export function discoveryDocument(services: Services, tenant: Tenant, tenantAsWr
     revocation_endpoint: `${base}/oauth2/v2.0/revoke`,
     grant_types_supported: SUPPORTED_GRANT_TYPES,
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
-    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'oid', 'tid', 'name', 'preferred_username'],
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'nonce', 'oid', 'tid', 'name', 'preferred_username', 'auth_time'],
     frontchannel_logout_supported: false,
     request_uri_parameter_supported: false,
     tenant_region_scope: null,

@@ -29,6 +29,8 @@ export interface NewRefreshToken {
   chainId?: string | undefined;
   /** The browser session the sign-in came through: signing out there ends the chain too. */
   sessionId?: string | null | undefined;
+  /** The client authenticated when the chain began: refreshing it will need the credential too. */
+  confidential?: boolean | undefined;
 }
 
 const REUSED = 'The refresh token was already used. Its session has been revoked; sign in again.';
@@ -69,7 +71,7 @@ export class RefreshTokens {
     const chainId = input.previous?.chain_id ?? input.chainId ?? crypto.randomUUID();
     const chainExpiresAt = input.previous?.chain_expires_at ?? now + REFRESH_CHAIN_MS;
     if (!input.previous) {
-      await this.store.db.insertInto('refresh_chains').values({ chain_id: chainId, user_id: input.userId, created_at: now, expires_at: chainExpiresAt, revoked_at: null, session_id: input.sessionId ?? null }).execute();
+      await this.store.db.insertInto('refresh_chains').values({ chain_id: chainId, user_id: input.userId, created_at: now, expires_at: chainExpiresAt, revoked_at: null, session_id: input.sessionId ?? null, confidential: input.confidential ? 1 : 0 }).execute();
     }
     const token = generateSecret(SecretPrefix.refreshToken);
     await this.store.db
@@ -95,14 +97,14 @@ export class RefreshTokens {
    * Redeems a token for rotation: checks it (its client, and its tenant when given) and
    * marks it used. The caller issues the successor with {@link issue}.
    */
-  async redeem(token: string, clientId: string, tenantId?: string): Promise<RefreshTokenRow> {
+  async redeem(token: string, clientId: string, tenantId?: string, clientAuthenticated = false): Promise<RefreshTokenRow> {
     if (!looksLikeSecret(token, SecretPrefix.refreshToken)) throw rejected();
     const hash = hashSecret(token);
     const row = await this.store.db
       .selectFrom('refresh_tokens')
       .innerJoin('refresh_chains', 'refresh_chains.chain_id', 'refresh_tokens.chain_id')
       .selectAll('refresh_tokens')
-      .select('refresh_chains.revoked_at as chain_revoked_at')
+      .select(['refresh_chains.revoked_at as chain_revoked_at', 'refresh_chains.confidential as chain_confidential'])
       .where('refresh_tokens.token_hash', '=', hash)
       .executeTakeFirst();
     const now = this.clock.now();
@@ -115,6 +117,9 @@ export class RefreshTokens {
     // Checked before the token is spent: presenting it to the wrong client or tenant is a mistake, not a theft.
     if (row.client_id !== clientId) throw rejected('The refresh token was issued to another client.');
     if (tenantId !== undefined && row.tenant_id !== tenantId) throw rejected('The refresh token belongs to another tenant.');
+    if (row.chain_confidential === 1 && !clientAuthenticated) {
+      throw new TesseraError('InvalidClient', "The request body must contain 'client_secret' or 'client_assertion': this refresh token was issued to an authenticated client.", { aadCodes: [7000218] });
+    }
     // Only one of several concurrent redemptions can win; a loser is a reuse.
     const result = await this.store.db
       .updateTable('refresh_tokens')
@@ -127,7 +132,7 @@ export class RefreshTokens {
       await this.revokeChain(row.chain_id);
       throw rejected(REUSED);
     }
-    const { chain_revoked_at: _ignored, ...tokenRow } = row;
+    const { chain_revoked_at: _ignored, chain_confidential: _confidential, ...tokenRow } = row;
     return tokenRow;
   }
 

@@ -13,8 +13,8 @@ export interface ContinuedSession {
 }
 
 /** Redeems `token` and returns the session's user, who must still be enabled. */
-export async function continueSession(services: Services, token: string, clientId: string, tenantId?: string): Promise<ContinuedSession> {
-  const previous = await services.refreshTokens.redeem(token, clientId, tenantId);
+export async function continueSession(services: Services, token: string, clientId: string, tenantId?: string, clientAuthenticated = false): Promise<ContinuedSession> {
+  const previous = await services.refreshTokens.redeem(token, clientId, tenantId, clientAuthenticated);
   const user = await services.users.byId(previous.user_id);
   if (!user || user.enabled !== 1) {
     await services.refreshTokens.revokeChain(previous.chain_id);

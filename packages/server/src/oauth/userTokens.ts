@@ -26,6 +26,10 @@ export interface UserTokenRequest {
   chainId?: string | undefined;
   /** The browser session the user signed in through. */
   sessionId?: string | null | undefined;
+  /** The client authenticated (a web app redeeming its code): the chain will need its credential. */
+  confidential?: boolean | undefined;
+  /** When the user last entered their password (ms): the id token's auth_time. */
+  authTime?: number | undefined;
 }
 
 export type TokenResponse = Record<string, string | number>;
@@ -52,6 +56,7 @@ export async function issueUserTokens(services: Services, req: UserTokenRequest)
     previous: req.previous,
     chainId: req.chainId,
     sessionId: req.sessionId,
+    confidential: req.confidential,
   });
   const response: TokenResponse = req.v1
     ? {
@@ -79,6 +84,7 @@ export async function issueUserTokens(services: Services, req: UserTokenRequest)
       issuer: services.publicUrl.issuerAsWritten(req.tenantAsWritten),
       clientId: req.clientId,
       nonce: req.nonce,
+      authTime: req.authTime,
       lifetimeSec,
     });
     response.id_token = id.token;

@@ -11,6 +11,7 @@ import { models } from './migrations/0005_models.js';
 import { webServices } from './migrations/0006_web_services.js';
 import { serviceKeyScope } from './migrations/0007_service_key_scope.js';
 import { interactiveSignIn } from './migrations/0008_interactive_sign_in.js';
+import { confidentialChains } from './migrations/0009_confidential_chains.js';
 
 /** All migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0006_web_services': webServices,
   '0007_service_key_scope': serviceKeyScope,
   '0008_interactive_sign_in': interactiveSignIn,
+  '0009_confidential_chains': confidentialChains,
 };

@@ -88,6 +88,8 @@ export interface RefreshChainsTable {
   revoked_at: number | null;
   /** The browser session whose sign-in began the chain (signing out ends it too). */
   session_id: string | null;
+  /** 1 when the chain began with an authenticated client: only that client's credential refreshes it. */
+  confidential: number;
 }
 
 export interface SigninThrottleTable {

@@ -41,7 +41,9 @@ export interface IdTokenRequest {
   subject: TokenSubject;
   issuer: string;
   clientId: string;
-  nonce?: string;
+  nonce?: string | undefined;
+  /** When the user authenticated (ms since the epoch); OpenID Connect's auth_time. */
+  authTime?: number | undefined;
   lifetimeSec: number;
 }
 
@@ -88,6 +90,7 @@ export class TokenMinter {
     };
     if (s.preferredUsername) claims.preferred_username = s.preferredUsername;
     if (req.nonce) claims.nonce = req.nonce;
+    if (req.authTime !== undefined) claims.auth_time = Math.floor(req.authTime / 1000);
     return this.sign(s.tenantId, claims, req.lifetimeSec);
   }
 

@@ -42,6 +42,8 @@ export const authorizationCodeGrant: Grant = {
       nonce: row.nonce ?? undefined,
       chainId: row.chain_id,
       sessionId: row.session_id,
+      confidential: identity.type === 'confidential',
+      authTime: row.auth_time,
     });
   },
 };

@@ -37,6 +37,7 @@ export const deviceCodeGrant: Grant = {
       v1,
       chainId: row.chain_id,
       sessionId: row.session_id,
+      authTime: row.auth_time ?? undefined,
     });
   },
 };

@@ -17,7 +17,7 @@ export const refreshTokenGrant: Grant = {
     // Everything that can fail on the request alone is checked before the token is spent:
     // a typo in the scope must not cost the caller their session.
     const explicitScope = ctx.params.has('scope') || ctx.params.has('resource') ? askedScope(ctx) : undefined;
-    const { previous, user } = await continueSession(services, token, client.clientId, ctx.tenant.id);
+    const { previous, user } = await continueSession(services, token, client.clientId, ctx.tenant.id, client.type === 'confidential');
     ctx.audit.actorId = user.id;
     ctx.audit.actorName = user.username;
     // With no scope, the new tokens are for what the chain last asked.
