@@ -101,8 +101,9 @@ export function readHidden(prompt: string, input: PromptInput = process.stdin, o
     };
     // The terminal went away (its side of a pseudo-terminal closed): nothing more will be typed.
     const onEnd = () => finish(new PromptCancelledError());
-    output.write(prompt);
+    // Raw mode first: a key typed as soon as the prompt shows must not be echoed by the terminal.
     input.setRawMode!(true);
+    output.write(prompt);
     input.on('data', onData);
     input.on('end', onEnd);
     input.resume();
