@@ -3,6 +3,7 @@
  * over defaults. One place turns both into a validated {@link ServerConfig}.
  */
 import path from 'node:path';
+import { DEFAULT_SANDBOX, SANDBOX_MODES, SANDBOX_NETWORKS, type SandboxPolicy } from './sandbox/policy.js';
 
 export type SigningAlg = 'ES256' | 'RS256';
 
@@ -109,6 +110,10 @@ export interface ScoringPolicy {
   python: string;
   /** Where deployed services' scripts and model links are laid out for their runtimes. */
   runtimeDir: string;
+  /** How long a worker's `init()` may take before the deployment fails (TESSERA_INIT_TIMEOUT_SEC, default 120). */
+  initTimeoutMs: number;
+  /** How entry scripts (and ONNX models, if asked) are isolated from the server. */
+  sandbox: SandboxPolicy;
 }
 
 /** Options as the `serve` command receives them (all optional strings or flags). */
@@ -123,6 +128,12 @@ export interface ServeOptions {
   tlsSelfSigned?: boolean;
   logLevel?: string;
   trustProxy?: string;
+  /** --sandbox required|auto|off */
+  sandbox?: string;
+  /** --sandbox-network none|loopback|all */
+  sandboxNetwork?: string;
+  /** --isolate-onnx */
+  isolateOnnx?: boolean;
 }
 
 export const DEFAULT_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -168,6 +179,30 @@ function parsePort(value: string | number): number {
   const port = typeof value === 'number' ? value : Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`port must be a whole number from 0 to 65535, not '${value}'`);
   return port;
+}
+
+/** One of `allowed`, from an option or the environment, or the default. */
+function parseChoice<T extends string>(value: string | undefined, name: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined || value === '') return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, not '${value.slice(0, 40)}'`);
+  return value as T;
+}
+
+function sandboxPolicy(options: ServeOptions, env: NodeJS.ProcessEnv): SandboxPolicy {
+  const policy: SandboxPolicy = {
+    mode: parseChoice(options.sandbox ?? env.TESSERA_SANDBOX, '--sandbox', SANDBOX_MODES, DEFAULT_SANDBOX.mode),
+    network: parseChoice(options.sandboxNetwork ?? env.TESSERA_SANDBOX_NETWORK, '--sandbox-network', SANDBOX_NETWORKS, DEFAULT_SANDBOX.network),
+    tmpSizeMb: parseSize(env.TESSERA_SANDBOX_TMP_MB, 'TESSERA_SANDBOX_TMP_MB', DEFAULT_SANDBOX.tmpSizeMb),
+    maxProcesses: parseSize(env.TESSERA_SANDBOX_MAX_PROCESSES, 'TESSERA_SANDBOX_MAX_PROCESSES', DEFAULT_SANDBOX.maxProcesses),
+    maxOpenFiles: parseSize(env.TESSERA_SANDBOX_MAX_OPEN_FILES, 'TESSERA_SANDBOX_MAX_OPEN_FILES', DEFAULT_SANDBOX.maxOpenFiles),
+    isolateOnnx: options.isolateOnnx ?? envFlag(env.TESSERA_ISOLATE_ONNX),
+    bwrap: env.TESSERA_BWRAP || DEFAULT_SANDBOX.bwrap,
+  };
+  if (env.TESSERA_SANDBOX_CGROUP) {
+    if (!path.isAbsolute(env.TESSERA_SANDBOX_CGROUP)) throw new ConfigError('TESSERA_SANDBOX_CGROUP must be an absolute path (a cgroup v2 directory delegated to the server)');
+    policy.cgroup = env.TESSERA_SANDBOX_CGROUP;
+  }
+  return policy;
 }
 
 /**
@@ -234,6 +269,8 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
       queueSize: parseSize(env.TESSERA_SCORING_QUEUE, 'TESSERA_SCORING_QUEUE', 64),
       python: env.TESSERA_PYTHON || 'python3',
       runtimeDir: path.join(dataDir, 'runtimes'),
+      initTimeoutMs: parseSize(env.TESSERA_INIT_TIMEOUT_SEC, 'TESSERA_INIT_TIMEOUT_SEC', 120) * 1000,
+      sandbox: sandboxPolicy(options, env),
     },
     mlServerWorkspace,
     interactive: {

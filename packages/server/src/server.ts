@@ -104,6 +104,9 @@ export async function startServer(config: ServerConfig, options: StartOptions = 
     }
     const running = services;
     addResourceAlias(running.publicUrl.base, 'management');
+    const sandbox = running.scoring.sandbox;
+    if (sandbox.degraded) logger.warn({ sandbox: sandbox.status }, sandbox.describe());
+    else logger.info({ sandbox: sandbox.status }, sandbox.describe());
     logger.info({ url: running.publicUrl.base, store: store.kind, tenantId: result.tenantId }, 'tessera listening');
     let closing: Promise<void> | undefined;
     return {

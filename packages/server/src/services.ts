@@ -29,6 +29,7 @@ import { Interactions } from './oauth/interaction.js';
 import { AuditLog } from './audit/auditLog.js';
 import { Scoring } from './scoring/index.js';
 import { createRuntime } from './scoring/runtimes/index.js';
+import { Sandbox } from './sandbox/index.js';
 import type { RuntimeFactory } from './scoring/runtimes/types.js';
 
 /** The public base URL, known once the server listens (the port may be chosen then). */
@@ -133,6 +134,7 @@ export function createServices(
   workspace.webServices.setErrorLog((serviceId, detail) => onError(new Error(`service ${serviceId}: ${detail}`), 'a deployment'));
   const scoring = new Scoring({
     policy: config.scoring,
+    sandbox: new Sandbox(config.scoring.sandbox, config.scoring.runtimeDir),
     clock,
     webServices: workspace.webServices,
     keys,

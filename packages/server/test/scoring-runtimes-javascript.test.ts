@@ -1,5 +1,5 @@
 /**
- * The JavaScript runtime with real worker threads: Azure ML's init/run contract from
+ * The JavaScript runtime with real worker processes: Azure ML's init/run contract from
  * .mjs, .js, .cjs and .ts scripts, Machine Learning Server's initCode/code contract, and
  * every way a script can fail: each fails only its own request, and the next succeeds.
  */
@@ -276,7 +276,7 @@ describe('javascript runtime', () => {
     it('an answer past the answer limit fails as crash, the worker is restarted, and an answer within it passes', async () => {
       const outcome = failure(await score(loud, { mode: 'answer', size: 2 * LIMIT }));
       assert.equal(outcome.reason, 'crash');
-      assert.match(outcome.message, new RegExp(`^the answer was larger than ${LIMIT} bytes \\(${2 * LIMIT + 2} characters\\)$`));
+      assert.match(outcome.message, new RegExp(`^the answer was larger than ${LIMIT} bytes`));
       await eventually(() => loudLogs.some((l) => l.stream === 'system' && /stopped: the answer was larger than/.test(l.line)), 'the restart log line');
       assert.equal(answer(await score(loud, { mode: 'answer', size: LIMIT / 2 })), 'y'.repeat(LIMIT / 2));
     });

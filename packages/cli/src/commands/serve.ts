@@ -3,7 +3,7 @@
  * administrator password (once) and, with --tls-self-signed, how to trust the CA; stops
  * on SIGTERM or SIGINT after the requests in flight have finished.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { RunningServer, ServeOptions } from '@tessera/server';
 import { UsageError } from '../usageError.js';
 
@@ -25,6 +25,7 @@ function announce(server: RunningServer): void {
     say(`TLS: self-signed certificate; its CA is ${server.caFile}. For clients on this machine:`);
     say(`  export NODE_EXTRA_CA_CERTS=${server.caFile}`);
   }
+  say(server.services.scoring.sandbox.describe());
   say(`Tessera is listening at ${server.url}`);
 }
 
@@ -65,6 +66,9 @@ export function registerServe(program: Command): void {
     .option('--tls-self-signed', 'serve HTTPS with a generated CA and certificate (TESSERA_TLS_SELF_SIGNED)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug or trace (TESSERA_LOG_LEVEL; default info)')
     .option('--trust-proxy <proxies>', 'behind a load balancer: true, a hop count, or proxy addresses/CIDRs whose X-Forwarded-For to believe (TESSERA_TRUST_PROXY)')
+    .addOption(new Option('--sandbox <mode>', 'isolate entry scripts with bubblewrap: required, auto (when the kernel allows) or off (TESSERA_SANDBOX; default auto)').choices(['required', 'auto', 'off']))
+    .addOption(new Option('--sandbox-network <network>', "sandboxed scripts' network: none, loopback (their own) or all (the host's) (TESSERA_SANDBOX_NETWORK; default none)").choices(['none', 'loopback', 'all']))
+    .option('--isolate-onnx', "run ONNX models in sandboxed worker processes, not the server's (TESSERA_ISOLATE_ONNX)")
     .action(async (options: ServeOptions) => {
       // Loaded here, so the other commands start without the server's dependencies.
       const { ConfigError, resolveConfig, startServer } = await import('@tessera/server');

@@ -14,6 +14,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ScoringPolicy } from '../config.js';
+import type { Sandbox } from '../sandbox/index.js';
 import { TesseraError } from '../errors.js';
 import { answerLimitFor, type RuntimeFactory, type RuntimeModel, type ServiceRuntime } from './runtimes/types.js';
 import { publicDeploymentError, type WebServices } from '../workspace/webServices.js';
@@ -43,7 +44,6 @@ interface Slot {
   gone: boolean;
 }
 
-const INIT_TIMEOUT_MS = 120_000;
 const RETRY_FAILED_START_MS = 5_000;
 
 export class Deployments {
@@ -55,6 +55,7 @@ export class Deployments {
     private readonly createRuntime: RuntimeFactory,
     private readonly logs: ServiceLogs,
     private readonly policy: ScoringPolicy,
+    private readonly sandbox: Sandbox,
     private readonly onError: (err: unknown, what: string) => void,
   ) {}
 
@@ -237,18 +238,23 @@ export class Deployments {
       for (const model of source.models) models.push({ name: model.name, version: model.version, path: await catalog.materialize(model) });
     }
     const log = (line: string, stream: 'stdout' | 'stderr' | 'system') => this.logs.append(serviceId, stream, line);
+    const kind = row.runtime as 'python' | 'javascript' | 'onnx';
+    // Scripts always go through the sandbox (which may be off); ONNX only when asked to.
+    const isolation = kind === 'onnx' ? this.sandbox.onnx : this.sandbox.scripts;
     const runtime = this.createRuntime(
       {
         serviceId,
         serviceName: row.name,
-        kind: row.runtime as 'python' | 'javascript' | 'onnx',
+        kind,
         directory,
         ...(row.entry_script_name !== null ? { entryScript: row.entry_script_name } : {}),
         contract: source.contract,
         models,
         workers: row.replicas,
         memoryMb: Math.round(row.memory_gb * 1024),
-        initTimeoutMs: INIT_TIMEOUT_MS,
+        cpuCores: row.cpu_cores,
+        ...(isolation ? { isolation } : {}),
+        initTimeoutMs: this.policy.initTimeoutMs,
         python: this.policy.python,
         answerLimit: answerLimitFor(this.policy.bodyLimit),
       },

@@ -10,6 +10,7 @@ import type { PrincipalCache } from '../identity/principalCache.js';
 import type { KeyRing } from '../tokens/keyRing.js';
 import type { TokenVerifier } from '../tokens/verify.js';
 import type { WebServices } from '../workspace/webServices.js';
+import type { Sandbox } from '../sandbox/index.js';
 import type { RuntimeFactory } from './runtimes/types.js';
 import { Deployments } from './deployments.js';
 import { ScoringGateway } from './gateway.js';
@@ -29,6 +30,8 @@ export interface ScoringDeps {
   issuerOf: (tenantId: string) => string;
   publicUrl: () => string;
   createRuntime: RuntimeFactory;
+  /** Where entry scripts run: started with the scoring part, closed after every runtime stopped. */
+  sandbox: Sandbox;
   onError: (err: unknown, what: string) => void;
 }
 
@@ -39,11 +42,13 @@ export class Scoring {
   readonly deployments: Deployments;
   readonly keyUsage: KeyUsage;
   readonly gateway: ScoringGateway;
+  readonly sandbox: Sandbox;
 
   constructor(deps: ScoringDeps) {
+    this.sandbox = deps.sandbox;
     this.logs = new ServiceLogs(deps.clock);
     this.tokens = new ServiceTokens(deps.keys, deps.clock, deps.issuerOf);
-    this.deployments = new Deployments(deps.webServices, deps.createRuntime, this.logs, deps.policy, deps.onError);
+    this.deployments = new Deployments(deps.webServices, deps.createRuntime, this.logs, deps.policy, deps.sandbox, deps.onError);
     this.directory = new ServiceDirectory(
       deps.webServices,
       (event) => this.deployments.onDirectoryEvent(event),
@@ -60,6 +65,7 @@ export class Scoring {
   }
 
   async start(): Promise<void> {
+    await this.sandbox.start();
     await this.directory.start();
     this.keyUsage.start();
   }
@@ -69,5 +75,6 @@ export class Scoring {
     this.directory.stop();
     await this.keyUsage.stop();
     await this.deployments.stopAll();
+    await this.sandbox.close();
   }
 }

@@ -14,8 +14,12 @@ function parsed(json: string): unknown {
   }
 }
 
-/** A service as GET answers it; `workspaceResourceId` is its workspace's resource ID. */
-export function webServiceView(row: WebServiceRow, workspaceResourceId: string, publicUrl: string): Record<string, unknown> {
+/**
+ * A service as GET answers it; `workspaceResourceId` is its workspace's resource ID;
+ * `isolation` how its code runs on this server (`sandbox`, `process`, `in-process` for
+ * ONNX in the server's process, `unavailable` when the sandbox is required and cannot be made).
+ */
+export function webServiceView(row: WebServiceRow, workspaceResourceId: string, publicUrl: string, isolation: string): Record<string, unknown> {
   const models = (parsed(row.model_refs) as { name: string; version: number }[]).map((m) => `${m.name}:${m.version}`);
   const properties: Record<string, unknown> = {
     description: row.description,
@@ -24,6 +28,7 @@ export function webServiceView(row: WebServiceRow, workspaceResourceId: string, 
     authEnabled: row.auth_mode === 'key',
     tokenAuthEnabled: row.auth_mode === 'token',
     runtime: row.runtime,
+    isolation,
     entryScript: row.entry_script_name,
     models,
     cpuCores: row.cpu_cores,

@@ -1,29 +1,38 @@
 /**
- * The JavaScript runtime: each worker is a worker thread (javascriptWorker.ts) with V8
- * heap limits from `memoryMb`. Entry scripts: `.mjs` and `.js` load as ES modules,
- * `.cjs` through `require`, `.ts` is transpiled (typescript's transpileModule, no type
- * checking) to `<name>.ts.mjs` in the service's directory first. A worker that throws
- * out, exits, runs out of heap or hangs is replaced by the pool (workerPool.ts).
- *
- * Limits: `resourceLimits` bound only the worker's V8 heap. Memory outside it (Buffers,
- * ArrayBuffers, native addons) is the server process's own and is not limited: a script
- * in a 100 MiB service can `Buffer.alloc(1.5 GiB)`. A worker thread also shares the
- * server's process: it can read /proc/self/environ, and through `fs` and `child_process`
- * whatever the server's OS user can (see environment.ts).
+ * The JavaScript runtime: each worker is a long-lived Node.js process running
+ * javascript/host.mts, started through the spec's isolation (the sandbox, or plain child
+ * processes) and spoken to over the host protocol (processWorker.ts): a persistent pipe,
+ * not a process per request. Its V8 heap is capped at `memoryMb` (the sandbox's control
+ * group allows the runtime's own ~64 MiB beyond it). Entry scripts: `.mjs` and `.js` load
+ * as ES modules, `.cjs` through `require`, `.ts` is transpiled (typescript's
+ * transpileModule, no type checking) to `<name>.ts.mjs` in the service's directory first.
+ * A worker that throws out, exits, runs out of heap or hangs is replaced by the pool.
  */
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import type ts from 'typescript';
-import { modelDirOf, scriptEnvironment } from './environment.js';
-import { forwardLines } from './lineSplitter.js';
-import { decodeAnswer, type JavascriptWorkerData, type WorkerMessage } from './workerProtocol.js';
+import { DirectIsolation, type PreparedDeployment, type RuntimeMount } from '../../sandbox/index.js';
+import { hostModels, scriptEnvironment } from './environment.js';
+import type { JavascriptHostConfig } from './javascript/host.mjs';
+import { launchProcessWorker } from './processWorker.js';
 import { DEFAULT_ANSWER_LIMIT, type LogSink, type RuntimeSpec, type ScoreInput, type ScoreOutcome, type ServiceRuntime } from './types.js';
-import { WorkerPool, type AnswerSink, type WorkerConnection } from './workerPool.js';
+import { WorkerPool } from './workerPool.js';
 
 const SCRIPT_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts'];
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const WORKER_MODULE = new URL('./javascriptWorker.js', import.meta.url);
+const HOST_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'javascript');
+/** Where the sandbox shows the host's directory. */
+const HOST_TARGET = '/opt/tessera/javascript';
+/** What Node.js itself uses beyond the script's heap (code, the runtime, buffers of its own), MiB. */
+const NODE_OVERHEAD_MB = 64;
+/** V8 reserves about a gigabyte of address space it never touches: room for it under RLIMIT_AS. */
+const NODE_ADDRESS_SPACE_SLACK_MB = 1024;
+/** V8's last words when the heap limit is reached. */
+const HEAP_OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit/;
+
+/** What the runtime lays out before the workers start: the host's configuration, with host paths. */
+type Layout = { modulePath?: string; mlserver?: JavascriptHostConfig['mlserver'] };
 
 export class JavascriptRuntime implements ServiceRuntime {
   readonly kind = 'javascript' as const;
@@ -37,14 +46,23 @@ export class JavascriptRuntime implements ServiceRuntime {
 
   async start(): Promise<void> {
     if (this.pool || this.stopped) throw new Error('the runtime was already started');
-    const workerData = await this.prepare();
-    const env = scriptEnvironment(this.spec, modelDirOf(this.spec.models, this.spec.directory, isDirectory));
+    const layout = await this.layOut();
+    const hostMount: RuntimeMount = { source: HOST_DIR, target: HOST_TARGET };
+    const isolation = this.spec.isolation ?? new DirectIsolation();
+    const prepared = await isolation.prepare({ directory: this.spec.directory, models: hostModels(this.spec), mounts: [hostMount], programs: [process.execPath] });
+    const config: JavascriptHostConfig = { directory: prepared.directory };
+    if (layout.mlserver) config.mlserver = layout.mlserver;
+    // The module as the worker sees it: in the deployment's directory wherever that is shown.
+    if (layout.modulePath) config.modulePath = path.posix.join(prepared.directory, path.relative(this.spec.directory, layout.modulePath));
+    const host = path.posix.join(prepared.pathOf(hostMount), 'host.mjs');
+    const env = scriptEnvironment(this.spec, prepared);
+    const line = JSON.stringify(config);
     this.pool = new WorkerPool({
       workers: this.spec.workers,
       initTimeoutMs: this.spec.initTimeoutMs,
       log: this.log,
       label: 'javascript worker',
-      launch: (index) => this.launch(index, workerData, env),
+      launch: (index) => this.launch(prepared, host, line, env, index),
     });
     await this.pool.start();
   }
@@ -60,9 +78,8 @@ export class JavascriptRuntime implements ServiceRuntime {
   }
 
   /** Checks the entry script and contract, transpiles TypeScript, and says what each worker loads. */
-  private async prepare(): Promise<JavascriptWorkerData> {
+  private async layOut(): Promise<Layout> {
     const { directory, entryScript, contract } = this.spec;
-    const answerLimit = this.spec.answerLimit ?? DEFAULT_ANSWER_LIMIT;
     if (!entryScript || path.basename(entryScript) !== entryScript) throw new Error('a javascript service needs an entry script file name');
     const extension = path.extname(entryScript);
     if (!SCRIPT_EXTENSIONS.includes(extension)) throw new Error(`the entry script must end in ${SCRIPT_EXTENSIONS.join(', ')}, not '${entryScript}'`);
@@ -75,87 +92,35 @@ export class JavascriptRuntime implements ServiceRuntime {
       const source = readFileSync(file, 'utf8');
       const code = extension === '.ts' ? await transpile(source, entryScript) : source;
       const initCode = contract.initCode ?? '';
-      return {
-        directory,
-        answerLimit,
-        mlserver: { code, initCode, inputs: contract.inputs.map((p) => p.name), outputs: contract.outputs.map((p) => p.name), initBindings: await topLevelLexicals(initCode) },
-      };
+      return { mlserver: { code, initCode, inputs: contract.inputs.map((p) => p.name), outputs: contract.outputs.map((p) => p.name), initBindings: await topLevelLexicals(initCode) } };
     }
-    if (extension !== '.ts') return { directory, answerLimit, modulePath: file };
+    if (extension !== '.ts') return { modulePath: file };
     const transpiled = path.join(directory, `${entryScript}.mjs`);
     writeFileSync(transpiled, await transpile(readFileSync(file, 'utf8'), entryScript));
-    return { directory, answerLimit, modulePath: transpiled };
+    return { modulePath: transpiled };
   }
 
-  private launch(index: number, workerData: JavascriptWorkerData, env: Record<string, string>): WorkerConnection {
+  private launch(prepared: PreparedDeployment, host: string, config: string, env: Record<string, string>, index: number) {
     const { memoryMb, serviceName } = this.spec;
-    const worker = new Worker(WORKER_MODULE, {
-      workerData,
-      env,
-      stdout: true,
-      stderr: true,
-      name: `${serviceName} worker ${index + 1}`,
-      resourceLimits: { maxOldGenerationSizeMb: memoryMb, maxYoungGenerationSizeMb: Math.max(1, Math.min(16, Math.floor(memoryMb / 8))) },
-    });
-    forwardLines(worker.stdout, (line) => this.log(line, 'stdout'));
-    forwardLines(worker.stderr, (line) => this.log(line, 'stderr'));
-
-    let failure: string | undefined;
-    let killed = false;
-    worker.on('error', (error: Error & { code?: string }) => {
-      failure =
-        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? `the worker ran out of memory (limit ${memoryMb} MiB)`
-          : `the worker failed: ${error.name}: ${error.message}`;
-    });
-    const exited = new Promise<string>((resolve) => {
-      worker.once('exit', (code) => resolve(killed ? 'the worker was stopped' : (failure ?? `the worker exited with code ${code}`)));
-    });
-    // One request at a time per worker (the pool's rule): the answer is the current request's.
-    let waiting: AnswerSink | undefined;
-    const ready = new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: WorkerMessage) => {
-        try {
-          if (typeof message === 'string') {
-            const to = waiting;
-            waiting = undefined;
-            const outcome = decodeAnswer(message);
-            // A crash answer (too large, unreadable) leaves the worker busy in the pool: restart it.
-            if (!outcome.ok && outcome.reason === 'crash') {
-              failure ??= outcome.message;
-              void worker.terminate();
-            }
-            to?.answer(outcome);
-          } else if (message.kind === 'ready') resolve();
-          else reject(new Error(message.message));
-        } catch (error) {
-          // Nothing may throw out of this handler (it would take the server down).
-          failure ??= `the worker's message could not be handled: ${error instanceof Error ? error.message : String(error)}`;
-          void worker.terminate();
-        }
-      });
-    });
-    ready.catch(() => undefined);
-    return {
-      ready,
-      exited,
-      call: (body, to) => {
-        waiting = to;
-        worker.postMessage(body);
+    const young = Math.max(1, Math.min(16, Math.floor(memoryMb / 8)));
+    return launchProcessWorker({
+      prepared,
+      command: {
+        command: prepared.program(process.execPath),
+        args: [`--max-old-space-size=${memoryMb}`, `--max-semi-space-size=${young}`, '--disable-proto=delete', host],
+        env,
+        memoryMb: memoryMb + NODE_OVERHEAD_MB,
+        addressSpaceSlackMb: NODE_ADDRESS_SPACE_SLACK_MB,
+        cpuCores: this.spec.cpuCores ?? 0,
+        label: `${serviceName}-javascript-${index + 1}`,
       },
-      kill: () => {
-        killed ||= failure === undefined;
-        void worker.terminate();
-      },
-    };
-  }
-}
-
-function isDirectory(p: string): boolean {
-  try {
-    return statSync(p).isDirectory();
-  } catch {
-    return false;
+      config,
+      label: 'javascript worker',
+      answerLimit: this.spec.answerLimit ?? DEFAULT_ANSWER_LIMIT,
+      memoryMb,
+      log: this.log,
+      outOfMemoryOutput: HEAP_OUT_OF_MEMORY,
+    });
   }
 }
 

@@ -4,6 +4,8 @@
  * directory laid out for it and answers one request at a time per worker.
  */
 
+import type { Isolation } from '../../sandbox/index.js';
+
 /** Which runtime serves a service. */
 export type RuntimeKind = 'onnx' | 'javascript' | 'python';
 
@@ -38,21 +40,29 @@ export interface RuntimeSpec {
   serviceName: string;
   kind: RuntimeKind;
   /**
-   * A private working directory for this service replica, already created. The entry
-   * script lies in it as `entryScript`; the runtime may write there. Scripts find their
-   * models through `AZUREML_MODEL_DIR` (as in Azure ML: with one model, the directory
-   * holding its files; with several, their deepest common directory; see
-   * environment.ts `modelDirOf`) and `TESSERA_MODELS` (JSON: [{name, version, path}]).
+   * A private directory for this service replica, already created. The entry script lies
+   * in it as `entryScript`. Workers see it read-only (in the sandbox as /var/azureml-app)
+   * and write to their own /tmp. Scripts find their models through `AZUREML_MODEL_DIR` (as
+   * in Azure ML: with one model, the directory holding its files; with several, their
+   * deepest common directory, `…/azureml-models` in the sandbox; see sandbox/modelDir.ts)
+   * and `TESSERA_MODELS` (JSON: [{name, version, path}]).
    */
   directory: string;
   /** The entry script's file name inside `directory` (`score.py`, `score.mjs`, …); none for ONNX. */
   entryScript?: string;
   contract: ScriptContract;
   models: RuntimeModel[];
-  /** Parallel workers (worker threads or Python processes); each answers one request at a time. */
+  /** Parallel workers (processes; ONNX in-process: sessions); each answers one request at a time. */
   workers: number;
   /** Memory limit per worker, in MiB. */
   memoryMb: number;
+  /** CPU cores per worker (a cap where the sandbox has control groups); 0 or absent: none. */
+  cpuCores?: number;
+  /**
+   * How worker processes start (the sandbox, or plain child processes when absent). ONNX
+   * uses it only when given: without, it runs in the server's process.
+   */
+  isolation?: Isolation;
   /** How long `init()` may take before the deployment fails. */
   initTimeoutMs: number;
   /** The Python executable for `python` runtimes. */

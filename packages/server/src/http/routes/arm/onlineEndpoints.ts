@@ -85,7 +85,7 @@ const listServices: ArmOperation = {
     const ws = await workspaceOf(ctx);
     const rows = await ctx.services.workspace.webServices.list(ws.rowId);
     const visible = await readable(ctx, rows, `${ONLINE_ENDPOINT_TYPE}/read`, (r) => `${ws.id}/onlineEndpoints/${r.name}`);
-    return { body: { value: visible.map((r) => webServiceView(r, ws.id, ctx.services.publicUrl.base)) } };
+    return { body: { value: visible.map((r) => webServiceView(r, ws.id, ctx.services.publicUrl.base, ctx.services.scoring.sandbox.kindFor(r.runtime))) } };
   },
 };
 
@@ -96,7 +96,7 @@ const getService: ArmOperation = {
   parents: [WORKSPACE_TYPE],
   async handle(ctx) {
     const { ws, row } = await serviceOf(ctx);
-    return { body: webServiceView(row, ws.id, ctx.services.publicUrl.base) };
+    return { body: webServiceView(row, ws.id, ctx.services.publicUrl.base, ctx.services.scoring.sandbox.kindFor(row.runtime)) };
   },
 };
 
@@ -113,7 +113,7 @@ const putService: ArmOperation = {
     const ws = await workspaceOf(ctx);
     settings.models = await authorizeModels(ctx, ws, settings.models);
     const { row, created } = await ctx.services.workspace.webServices.put({ rowId: ws.rowId, tenantId: ctx.caller.tenantId }, name, settings, ctx.caller.objectId);
-    return { status: created ? 201 : 200, body: webServiceView(row, ws.id, ctx.services.publicUrl.base) };
+    return { status: created ? 201 : 200, body: webServiceView(row, ws.id, ctx.services.publicUrl.base, ctx.services.scoring.sandbox.kindFor(row.runtime)) };
   },
 };
 

@@ -1,20 +1,37 @@
 /**
- * The body of one JavaScript worker thread: loads the service's entry script, runs its
- * init once, then answers requests one at a time. Speaks to javascriptRuntime.ts over
- * the thread's message port (workerProtocol.ts); the script's
- * console goes to the thread's stdout and stderr, which the runtime turns into log lines.
+ * The host of one JavaScript worker process of a Tessera web service (started by
+ * javascriptRuntime.ts, in the sandbox or as a plain child process): loads the entry
+ * script, runs its init once, then answers requests one at a time over the host
+ * protocol (processWorker.ts: fd 3 in, fd 4 out, one JSON object per line). The
+ * script's console goes to this process's stdout and stderr: the service's logs.
+ *
+ * Self-contained (Node's built-ins only): the sandbox shows this directory alone, at
+ * /opt/tessera/javascript. `.mts`, so that it loads as an ES module wherever it lies.
  */
 import { createRequire } from 'node:module';
+import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import vm from 'node:vm';
-import { parentPort, workerData } from 'node:worker_threads';
-import { encodeAnswer, type Answer, type JavascriptWorkerData, type WorkerMessage } from './workerProtocol.js';
 
+/** The first line on fd 3 (javascriptRuntime.ts writes it). */
+export interface JavascriptHostConfig {
+  directory: string;
+  /** azureml: the module to load (absolute path; `.ts` already transpiled to `.mjs`). */
+  modulePath?: string;
+  /** mlserver: the per-request code, the init code, and the names they exchange. */
+  mlserver?: { code: string; initCode: string; inputs: string[]; outputs: string[]; initBindings: string[] };
+}
 
-const data = workerData as JavascriptWorkerData;
-const port = parentPort!;
+/** One request's result: the JSON answer, or why the input was refused. */
+type Answer = { ok: true; json: string } | { ok: false; message: string };
+
+/** The exit status after the heap or an allocation ran out (processWorker.ts EXIT_OUT_OF_MEMORY). */
+const EXIT_OUT_OF_MEMORY = 75;
+/** The exit status after an error escaped the script (a throw in a timer after run() answered). */
+const EXIT_UNCAUGHT = 70;
+
 const MAX_MESSAGE = 1000;
 
 /** `TypeError: boom`, for an Error from any realm (vm contexts have their own Error), or the thrown value. */
@@ -82,6 +99,8 @@ async function loadAzureml(modulePath: string): Promise<Handler> {
     try {
       result = await run(input.value);
     } catch (error) {
+      // Out of memory is the worker's end, not the input's fault.
+      if (isAllocationFailure(error)) throw error;
       return { ok: false, message: report('run()', error) };
     }
     return toJson(result, 'the value run() returned');
@@ -126,7 +145,7 @@ function scriptConsole(capture?: string[]): Console {
  * a fresh context holding the init context's globals and top-level bindings, with the
  * inputs bound as variables; `code` runs there and the outputs are read back by name.
  */
-function loadMlserver(spec: NonNullable<JavascriptWorkerData['mlserver']>, directory: string): Handler {
+function loadMlserver(spec: NonNullable<JavascriptHostConfig['mlserver']>, directory: string): Handler {
   const initSandbox = vm.createContext(nodeGlobals(directory, scriptConsole()));
   try {
     new vm.Script(spec.initCode, { filename: 'initCode.js' }).runInContext(initSandbox);
@@ -170,21 +189,78 @@ function loadMlserver(spec: NonNullable<JavascriptWorkerData['mlserver']>, direc
   };
 }
 
-async function main(): Promise<void> {
-  let handle: Handler;
-  try {
-    if (data.mlserver) handle = loadMlserver(data.mlserver, data.directory);
-    else handle = await loadAzureml(data.modulePath!);
-  } catch (error) {
-    port.postMessage({ kind: 'initError', message: error instanceof Error ? error.message : String(error) } satisfies WorkerMessage);
-    return;
-  }
-  // A request is its body; the answer one string (workerProtocol.ts): strings cross the
-  // port cheaper than objects, and the pool sends one request at a time.
-  port.on('message', (body: string) => {
-    void handle(body).then((answer) => port.postMessage(encodeAnswer(answer, data.answerLimit)));
-  });
-  port.postMessage({ kind: 'ready' } satisfies WorkerMessage);
+type Message = { ready: true } | { initError: string } | { fatal: string } | ({ id: number } & ({ ok: true; json: string } | { ok: false; message: string }));
+
+const answers = new net.Socket({ fd: 4, readable: false, writable: true });
+answers.on('error', () => process.exit(EXIT_UNCAUGHT));
+
+function send(message: Message): void {
+  // The answer's JSON goes in as it is (a string already): no parse and re-serialise of it.
+  if ('id' in message && message.ok) answers.write(`{"id":${message.id},"ok":true,"json":${JSON.stringify(message.json)}}\n`);
+  else answers.write(`${JSON.stringify(message)}\n`);
 }
 
-void main();
+/** An error that escaped the script ends the worker, saying what it was (the runtime restarts it). */
+function fatal(error: unknown): void {
+  const outOfMemory = isAllocationFailure(error);
+  console.error(`the worker ${outOfMemory ? 'ran out of memory' : 'failed'}: ${error instanceof Error ? (error.stack ?? error.message) : describe(error)}`);
+  // Out of memory, the exit status says it (processWorker.ts names the limit).
+  if (!outOfMemory) send({ fatal: describe(error) });
+  answers.end(() => process.exit(outOfMemory ? EXIT_OUT_OF_MEMORY : EXIT_UNCAUGHT));
+  setTimeout(() => process.exit(outOfMemory ? EXIT_OUT_OF_MEMORY : EXIT_UNCAUGHT), 500).unref();
+}
+
+/** A failed allocation (a Buffer past the address-space limit): the worker is out of memory, as a Python MemoryError. */
+function isAllocationFailure(error: unknown): boolean {
+  return error instanceof RangeError && /allocation failed|Array buffer allocation|Invalid typed array length/i.test(error.message);
+}
+
+/** Calls `onLine` with each line read from fd 3 (the configuration first, then requests). */
+function readLines(onLine: (line: string) => void): void {
+  const requests = new net.Socket({ fd: 3, readable: true, writable: false });
+  requests.setEncoding('utf8');
+  let buffered = '';
+  requests.on('data', (chunk: string) => {
+    buffered += chunk;
+    let at: number;
+    while ((at = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+      onLine(line);
+    }
+  });
+  // The server closed the channel: nothing more will come.
+  requests.on('end', () => process.exit(0));
+  requests.on('error', () => process.exit(0));
+}
+
+let data: JavascriptHostConfig | undefined;
+let handle: Handler | undefined;
+const queued: string[] = [];
+
+async function serve(line: string): Promise<void> {
+  const request = JSON.parse(line) as { id: number; body: string };
+  const answer = await handle!(request.body);
+  send(answer.ok ? { id: request.id, ok: true, json: answer.json } : { id: request.id, ok: false, message: answer.message });
+}
+
+async function start(config: JavascriptHostConfig): Promise<void> {
+  data = config;
+  try {
+    handle = data.mlserver ? loadMlserver(data.mlserver, data.directory) : await loadAzureml(data.modulePath!);
+  } catch (error) {
+    send({ initError: error instanceof Error ? error.message : String(error) });
+    answers.end(() => process.exit(0));
+    return;
+  }
+  send({ ready: true });
+  for (const line of queued.splice(0)) void serve(line).catch(fatal);
+}
+
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
+readLines((line) => {
+  if (data === undefined) void start(JSON.parse(line) as JavascriptHostConfig);
+  else if (handle === undefined) queued.push(line);
+  else void serve(line).catch(fatal);
+});
