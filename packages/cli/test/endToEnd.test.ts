@@ -64,6 +64,8 @@ describe('a new user, end to end over HTTPS', () => {
     assert.equal(caFile, path.join(dataDir, 'tls', 'ca.pem'));
     assert.ok(fs.existsSync(caFile));
     assert.match(serve.stderr, new RegExp(`Tessera is listening at ${url}\\n`));
+    // Which isolation is in force, before anything is deployed.
+    assert.match(serve.stderr, /^sandbox: bubblewrap \(--sandbox auto\), network none, limits by (cgroup v[12]|rlimits.*), ONNX in the server process$/m);
     assert.equal(serve.stderr.split(adminPassword).length, 2, 'the password appears exactly once');
     assert.ok(!serve.stdout.includes(adminPassword), 'the JSON log never holds the password');
     for (const line of serve.stdout.trim().split('\n')) JSON.parse(line);
