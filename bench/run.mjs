@@ -9,9 +9,11 @@
 //      browser session, and device code, beside the password grant (interactiveSignIn.mjs)
 //   7. scoring: an echo script and an ONNX model under each auth mode, against node:http
 //      and Flask/gunicorn (scoring.mjs; needs Debian's wrk, gunicorn and python3-flask)
+//   8. the sandbox: Python and JavaScript echo scripts with --sandbox required vs off,
+//      requests/s and deployment cold start (sandbox.mjs; needs wrk and bubblewrap)
 // Figures are medians over rounds; the machine is shared and noisy, so compare ratios.
 // BENCH_ONLY=scoring (or a comma-separated list of signin, interactive, clientCredentials,
-// rbac, scoring) runs only those measurements; the default runs them all.
+// rbac, scoring, sandbox) runs only those measurements; the default runs them all.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,13 +23,14 @@ import { measureClientCredentials } from './clientCredentials.mjs';
 import { measureRbac } from './rbac.mjs';
 import { measureInteractiveSignIns } from './interactiveSignIn.mjs';
 import { measureScoring, printScoring } from './scoring.mjs';
+import { measureSandbox, printSandbox } from './sandbox.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PASSWORD = 'Bench-operator-secret-42';
 const CLI_CLIENT = '3c8a5a4e-0f7d-4b8e-9d3a-7e2b1c6f9a01';
-const MEASURES = ['signin', 'interactive', 'clientCredentials', 'rbac', 'scoring'];
+const MEASURES = ['signin', 'interactive', 'clientCredentials', 'rbac', 'scoring', 'sandbox'];
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const unknown = only.filter((m) => !MEASURES.includes(m));
 if (unknown.length > 0) throw new Error(`BENCH_ONLY names unknown measurement(s) ${unknown.join(', ')}; choose from ${MEASURES.join(', ')}`);
@@ -98,6 +101,7 @@ try {
   if (runs('clientCredentials')) result.clientCredentials = await measureClientCredentials({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
   if (runs('rbac')) result.rbacDecisions = await measureRbac({ seconds: SECONDS, rounds: ROUNDS });
   if (runs('scoring')) result.scoring = await measureScoring({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
+  if (runs('sandbox')) result.sandbox = await measureSandbox({ adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
 
   console.log(`\nTessera benchmark — ${ROUNDS} rounds of ${SECONDS}s, medians (node ${process.version}, ${os.cpus().length} cores)\n`);
   const row = (label, figures) => console.log(`${label.padEnd(51)}${figures}`);
@@ -128,6 +132,7 @@ try {
     row(`RBAC decide(), cache cold (invalidate before each)`, `${fmt(rbac.coldPerSec)} /s   (warm ${fmt(rbac.warmPerSec / rbac.coldPerSec)}x cold)`);
   }
   if (result.scoring) printScoring(result.scoring);
+  if (result.sandbox) printSandbox(result.sandbox);
   fs.mkdirSync(path.join(here, 'results'), { recursive: true });
   fs.writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify(result, null, 2) + '\n');
 } finally {

@@ -57,7 +57,7 @@ function target(name, url, pids, body, authorization) {
   return { name, url, pids, body, bodyName: body === ONNX_BODY ? 'onnx' : 'echo', authorization };
 }
 
-async function call(url, { method = 'GET', token, body, form = false } = {}) {
+export async function call(url, { method = 'GET', token, body, form = false } = {}) {
   const headers = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined && !(body instanceof FormData)) headers['content-type'] = form ? 'application/x-www-form-urlencoded' : 'application/json';

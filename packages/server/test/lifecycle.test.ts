@@ -66,7 +66,15 @@ describe('configuration', () => {
   it('reads the model and scoring settings, with their defaults', () => {
     const defaults = resolveConfig({ data: '/tmp/tessera-config-check' }, {});
     assert.equal(defaults.modelDir, '/tmp/tessera-config-check/models');
-    assert.deepEqual(defaults.scoring, { bodyLimit: 1024 ** 2, timeoutMs: 60_000, queueSize: 64, python: 'python3', runtimeDir: '/tmp/tessera-config-check/runtimes' });
+    assert.deepEqual(defaults.scoring, {
+      bodyLimit: 1024 ** 2,
+      timeoutMs: 60_000,
+      queueSize: 64,
+      python: 'python3',
+      runtimeDir: '/tmp/tessera-config-check/runtimes',
+      initTimeoutMs: 120_000,
+      sandbox: { mode: 'auto', network: 'none', tmpSizeMb: 256, maxProcesses: 256, maxOpenFiles: 1024, isolateOnnx: false, bwrap: 'bwrap' },
+    });
     const set = resolveConfig({}, { TESSERA_MODEL_DIR: '/srv/models', TESSERA_MODEL_UPLOAD_LIMIT: '2048', TESSERA_SCORING_TIMEOUT_MS: '1500', TESSERA_PYTHON: '/usr/bin/python3' });
     assert.deepEqual([set.modelDir, set.modelUploadLimit, set.scoring.timeoutMs, set.scoring.python], ['/srv/models', 2048, 1500, '/usr/bin/python3']);
   });
