@@ -12,6 +12,7 @@ import { registerAdSp } from './commands/adSp.js';
 import { registerAdApp } from './commands/adApp.js';
 import { registerKeys } from './commands/keys.js';
 import { registerAudit } from './commands/audit.js';
+import { registerAdminQuota } from './commands/adminQuota.js';
 import { registerGroup } from './commands/group.js';
 import { registerMlWorkspace } from './commands/mlWorkspace.js';
 import { registerRole } from './commands/role.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerAdLockout(ad);
   registerKeys(program);
   registerAudit(program);
+  registerAdminQuota(program);
   registerGroup(program);
   registerMlWorkspace(program);
   registerRole(program);

@@ -41,7 +41,7 @@ async function found<T>(lookup: () => Promise<T>): Promise<T | undefined> {
  * UPN, then a service principal's name, then a group's name. A caller who may not read the
  * directory can still give an object id: it is passed on for the server to check, with no type.
  */
-export async function resolveAssignee(s: SignedIn, assignee: string): Promise<Principal> {
+export async function resolveAssignee(s: SignedIn, assignee: string, option = '--assignee'): Promise<Principal> {
   const lookups: (() => Promise<Principal | undefined>)[] = [
     async () => {
       const u = await found(() => s.directory.getUser(assignee));
@@ -69,8 +69,8 @@ export async function resolveAssignee(s: SignedIn, assignee: string): Promise<Pr
     }
   }
   if (forbidden && isGuid) return { id: assignee.toLowerCase(), type: undefined, displayName: '' };
-  if (forbidden) throw new Error(`cannot look up --assignee '${assignee}' in the directory (${forbidden.code}): give its object id instead.`);
-  throw new Error(`no user, group or service principal matches --assignee '${assignee}' (give a user name or UPN, an object id, a service principal's appId or name, or a group name).`);
+  if (forbidden) throw new Error(`cannot look up ${option} '${assignee}' in the directory (${forbidden.code}): give its object id instead.`);
+  throw new Error(`no user, group or service principal matches ${option} '${assignee}' (give a user name or UPN, an object id, a service principal's appId or name, or a group name).`);
 }
 
 /** The role `role` names (a GUID, a roleDefinitions resource ID, or a role name), looked up at `scope`. */

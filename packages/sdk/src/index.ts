@@ -4,7 +4,7 @@
  * {@link MLServerAuthentication}, or your own {@link AbstractAuthentication}), the
  * {@link DeployClient} of Machine Learning Server, and typed access to the directory,
  * service principals, resource groups and workspaces, role-based access control and
- * administration APIs; {@link Workspace} and {@link Model} for the model registry; {@link Webservice} (with
+ * administration APIs (signing keys, lockouts, audit, quotas); {@link Workspace} and {@link Model} for the model registry; {@link Webservice} (with
  * {@link InferenceConfig} and a deployment configuration) for web services.
  */
 export { Audience, TESSERA_CLI_CLIENT_ID, type AccessToken } from './audience.js';
@@ -73,6 +73,19 @@ export {
 } from './webservice.js';
 export { resourceGroupId, scopePath, subscriptionId, workspaceId } from './armPaths.js';
 export { Administration, type AuditQuery, type AuditRecord, type SignInLockout, type SigningAlg, type SigningKeyInfo } from './administration.js';
+export {
+  Quotas,
+  type QuotaLimits,
+  type QuotaName,
+  type QuotaOverride,
+  type QuotaOverrideInfo,
+  type QuotaOverrideResult,
+  type QuotaOverview,
+  type QuotaScope,
+  type QuotaTarget,
+  type QuotaUsage,
+  type QuotaUsageLine,
+} from './quotas.js';
 export { NotSignedInError, TesseraApiError, TesseraConnectionError } from './errors.js';
 export { DEFAULT_TIMEOUT_MS, type HttpClientOptions } from './http.js';
 export { configDir, readSession, sessionPath, type CachedAccessToken, type Session } from './session.js';

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { DEFAULT_SANDBOX, SANDBOX_MODES, SANDBOX_NETWORKS, type SandboxPolicy } from './sandbox/policy.js';
+import { DEFAULT_QUOTA_LIMITS, GIB, QUOTA_MAXIMUM, type QuotaLimits, type QuotaPolicy } from './workspace/quotaLimits.js';
 
 export type SigningAlg = 'ES256' | 'RS256';
 
@@ -80,6 +81,12 @@ export interface ServerConfig {
    */
   mlServerWorkspace: string | undefined;
   interactive: InteractiveSignInPolicy;
+  /**
+   * Default limits on web services, workers, memory and model storage, per workspace
+   * (TESSERA_QUOTA_*) and per principal (TESSERA_QUOTA_PRINCIPAL_*, else the workspace's);
+   * administrators override them in the store (`/admin/quotas`).
+   */
+  quotas: QuotaPolicy;
 }
 
 /** Lifetimes of browser sign-in and device-code sign-in. */
@@ -188,6 +195,31 @@ function parseChoice<T extends string>(value: string | undefined, name: string, 
   return value as T;
 }
 
+/** A quota from the environment: a whole number from 0, or `unlimited`; the fallback when unset. */
+function parseQuota(value: string | undefined, name: string, scale: number, max: number, fallback: number | null): number | null {
+  if (value === undefined || value === '') return fallback;
+  if (/^unlimited$/i.test(value)) return null;
+  if (!/^\d{1,15}$/.test(value) || Number(value) * scale > max) throw new ConfigError(`${name} must be a whole number from 0 to ${Math.floor(max / scale)}, or 'unlimited', not '${value.slice(0, 40)}'`);
+  return Number(value) * scale;
+}
+
+/** One scope kind's defaults: `TESSERA_QUOTA_{prefix}SERVICES`, `…WORKERS`, `…MEMORY_GB`, `…MODEL_STORAGE_GB`. */
+function quotaLimits(env: NodeJS.ProcessEnv, prefix: string, fallback: QuotaLimits): QuotaLimits {
+  const name = (what: string) => `TESSERA_QUOTA_${prefix}${what}`;
+  return {
+    services: parseQuota(env[name('SERVICES')], name('SERVICES'), 1, QUOTA_MAXIMUM.services, fallback.services),
+    workers: parseQuota(env[name('WORKERS')], name('WORKERS'), 1, QUOTA_MAXIMUM.workers, fallback.workers),
+    memoryGb: parseQuota(env[name('MEMORY_GB')], name('MEMORY_GB'), 1, QUOTA_MAXIMUM.memoryGb, fallback.memoryGb),
+    modelStorageBytes: parseQuota(env[name('MODEL_STORAGE_GB')], name('MODEL_STORAGE_GB'), GIB, QUOTA_MAXIMUM.modelStorageBytes, fallback.modelStorageBytes),
+  };
+}
+
+/** Per workspace from TESSERA_QUOTA_*; per principal from TESSERA_QUOTA_PRINCIPAL_*, each defaulting to the workspace's. */
+function quotaPolicy(env: NodeJS.ProcessEnv): QuotaPolicy {
+  const workspace = quotaLimits(env, '', DEFAULT_QUOTA_LIMITS);
+  return { workspace, principal: quotaLimits(env, 'PRINCIPAL_', workspace) };
+}
+
 function sandboxPolicy(options: ServeOptions, env: NodeJS.ProcessEnv): SandboxPolicy {
   const policy: SandboxPolicy = {
     mode: parseChoice(options.sandbox ?? env.TESSERA_SANDBOX, '--sandbox', SANDBOX_MODES, DEFAULT_SANDBOX.mode),
@@ -281,5 +313,6 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
       deviceCodeIntervalSec: parseSize(env.TESSERA_DEVICE_CODE_INTERVAL_SEC, 'TESSERA_DEVICE_CODE_INTERVAL_SEC', 5),
       pageSec: 600,
     },
+    quotas: quotaPolicy(env),
   };
 }

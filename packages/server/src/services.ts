@@ -132,6 +132,11 @@ export function createServices(
   const servicePrincipals = new ServicePrincipals(store, clock, principals, (id) => appTokens.forget(id));
   const workspace = createWorkspaceServices(store, clock, access, config, master);
   workspace.webServices.setErrorLog((serviceId, detail) => onError(new Error(`service ${serviceId}: ${detail}`), 'a deployment'));
+  // Quota refusals and overrides name a principal as authorization refusals do: a user's name, an application's id.
+  workspace.quotas.setPrincipalNames(async (id) => {
+    const principal = await principals.get(id);
+    return principal.exists ? principal.clientName : undefined;
+  });
   const scoring = new Scoring({
     policy: config.scoring,
     sandbox: new Sandbox(config.scoring.sandbox, config.scoring.runtimeDir),

@@ -49,6 +49,9 @@ export const BUILT_IN_ROLES: RoleDefinition[] = [
     'Tessera.Directory/*/write',
     'Tessera.Directory/*/delete',
     'Tessera.Tokens/*',
+    // Quotas bind principals: a Contributor may read them, not raise its own.
+    'Tessera.Quotas/*/write',
+    'Tessera.Quotas/*/delete',
   ]),
   // As Azure's Reader, it may also fetch a web service's token (onlineEndpoints/token/action).
   builtIn(READER_ROLE_ID, 'Reader', 'View all resources, but does not allow you to make any changes.', ['*/read', 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/token/action']),

@@ -243,11 +243,11 @@ export class MlServerPublishing {
         throw err;
       },
     );
-    const upload = await models.beginUpload(ws.rowId, modelName, String(latest + 1));
+    const upload = await models.beginUpload(ws.rowId, modelName, String(latest + 1), createdBy);
     try {
       await upload.addFile(file.fileName, Readable.from([file.content]));
       upload.setDescription(`The model file of the Machine Learning Server service '${engineName}' version '${version}'.`);
-      const committed = await upload.commit(createdBy);
+      const committed = await upload.commit();
       return `${committed.name}:${committed.version}`;
     } catch (err) {
       await upload.abandon();

@@ -12,6 +12,7 @@ import { webServices } from './migrations/0006_web_services.js';
 import { serviceKeyScope } from './migrations/0007_service_key_scope.js';
 import { interactiveSignIn } from './migrations/0008_interactive_sign_in.js';
 import { confidentialChains } from './migrations/0009_confidential_chains.js';
+import { quotas } from './migrations/0010_quotas.js';
 
 /** All migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0007_service_key_scope': serviceKeyScope,
   '0008_interactive_sign_in': interactiveSignIn,
   '0009_confidential_chains': confidentialChains,
+  '0010_quotas': quotas,
 };

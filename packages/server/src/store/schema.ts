@@ -381,6 +381,18 @@ export interface BrowserSessionsTable {
   revoked_at: number | null;
 }
 
+/** An administrator's quota override (see workspace/quotas.ts). */
+export interface QuotaOverridesTable {
+  /** `default`, `workspace` or `principal`. */
+  scope: string;
+  /** default: `workspace` or `principal` (the kind it applies to); workspace: its row id; principal: its object id. */
+  target: string;
+  /** JSON: the limits set, each a number or null (unlimited); absent ones inherit. */
+  limits: string;
+  updated_at: number;
+  updated_by: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   subscriptions: SubscriptionsTable;
@@ -409,5 +421,6 @@ export interface Database {
   authorization_codes: AuthorizationCodesTable;
   device_codes: DeviceCodesTable;
   browser_sessions: BrowserSessionsTable;
+  quota_overrides: QuotaOverridesTable;
 }
 

@@ -1,6 +1,7 @@
 /**
- * The workspace part: subscriptions, resource groups, workspaces and their models (web
- * services, compute and runs will join them). Built once by {@link createWorkspaceServices}.
+ * The workspace part: subscriptions, resource groups, workspaces, their models and web
+ * services, and the quotas on both (compute and runs will join them). Built once by
+ * {@link createWorkspaceServices}.
  */
 import type { Store } from '../store/db.js';
 import type { Clock } from '../clock.js';
@@ -12,6 +13,8 @@ import { ScopeResolver } from './scopes.js';
 import { ModelStorage } from './modelStorage.js';
 import { Models } from './models.js';
 import { WebServices } from './webServices.js';
+import { Quotas } from './quotas.js';
+import type { QuotaPolicy } from './quotaLimits.js';
 import type { MasterKey } from '../crypto/masterKey.js';
 
 export interface WorkspaceServices {
@@ -24,26 +27,37 @@ export interface WorkspaceServices {
   models: Models;
   /** Web services (online endpoints) and their keys. */
   webServices: WebServices;
+  /** Limits on services, workers, memory and model storage, and their overrides. */
+  quotas: Quotas;
 }
 
-/** Where model files live and how large an upload may be (from the server's config). */
-export interface ModelOptions {
+/** Where model files live, how large an upload may be, and the default quotas (from the server's config). */
+export interface WorkspaceOptions {
   modelDir: string;
   modelUploadLimit: number;
+  quotas: QuotaPolicy;
 }
 
 /** Builds the workspace part; deleting a resource removes the role assignments at its scope through `access`. */
-export function createWorkspaceServices(store: Store, clock: Clock, access: AccessControl, modelOptions: ModelOptions, master: MasterKey): WorkspaceServices {
+export function createWorkspaceServices(store: Store, clock: Clock, access: AccessControl, options: WorkspaceOptions, master: MasterKey): WorkspaceServices {
   const scopeRemoved: ScopeRemoved = async (tenantId, scope) => {
     await access.assignments.removeUnder(tenantId, scope);
   };
-  const models = new Models(store, clock, new ModelStorage(store, clock, modelOptions.modelDir), modelOptions.modelUploadLimit);
-  // Deleting workspaces deletes their model rows; their files go after, where nothing else holds them.
-  const workspacesRemoving = (ids: string[]) => models.contentsOf(ids);
+  // Deleting workspaces deletes their model rows; their files go after, where nothing else
+  // holds them, and so do their quota overrides. (Called only after every part below is built.)
+  const workspacesRemoving = async (ids: string[]) => {
+    const removeFiles = await models.contentsOf(ids);
+    return async () => {
+      await removeFiles();
+      await quotas.forgetWorkspaces(ids);
+    };
+  };
   const subscriptions = new Subscriptions(store);
   const resourceGroups = new ResourceGroups(store, clock, subscriptions, scopeRemoved, workspacesRemoving);
   const workspaces = new Workspaces(store, clock, resourceGroups, scopeRemoved, workspacesRemoving);
-  const webServices = new WebServices(store, clock, master, access);
+  const quotas = new Quotas(store, clock, options.quotas, workspaces);
+  const models = new Models(store, clock, new ModelStorage(store, clock, options.modelDir), options.modelUploadLimit, quotas);
+  const webServices = new WebServices(store, clock, master, access, quotas);
   // Services record the model versions they use; a model in use cannot be deleted (409).
   models.setUsageCheck((ids, db) => webServices.servicesUsing(ids, db));
   webServices.setModelCatalog({
@@ -55,5 +69,5 @@ export function createWorkspaceServices(store: Store, clock: Clock, access: Acce
       return models.materialize(await models.getVersion(model.workspaceId, model.name, String(model.version)));
     },
   });
-  return { subscriptions, resourceGroups, workspaces, scopes: new ScopeResolver(subscriptions, resourceGroups, workspaces), models, webServices };
+  return { subscriptions, resourceGroups, workspaces, scopes: new ScopeResolver(subscriptions, resourceGroups, workspaces), models, webServices, quotas };
 }

@@ -45,19 +45,19 @@ export interface StoredBlob {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/** Counts and hashes what passes through; fails with 413 once more than `maxBytes` passed. */
+/** Counts and hashes what passes through; fails with `tooLarge(bytes so far)` once more than `maxBytes` passed. */
 class HashingLimit extends Transform {
   readonly hash = crypto.createHash('sha256');
   size = 0;
 
-  constructor(private readonly maxBytes: number, private readonly limitMessage: string) {
+  constructor(private readonly maxBytes: number, private readonly tooLarge: (size: number) => TesseraError) {
     super();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null, data?: Buffer) => void): void {
     this.size += chunk.length;
     if (this.size > this.maxBytes) {
-      done(new TesseraError('RequestEntityTooLarge', this.limitMessage));
+      done(this.tooLarge(this.size));
       return;
     }
     this.hash.update(chunk);
@@ -87,16 +87,16 @@ export class ModelStorage {
   }
 
   /**
-   * Streams `source` into the store under a claim of `uploadId`; 413 (with `limitMessage`)
-   * past `maxBytes`. Nothing is left in tmp/ whatever happens.
+   * Streams `source` into the store under a claim of `uploadId`; fails with `tooLarge`'s
+   * error (given the bytes received) past `maxBytes`. Nothing is left in tmp/ whatever happens.
    */
-  async write(uploadId: string, source: Readable, maxBytes: number, limitMessage: string): Promise<StoredBlob> {
+  async write(uploadId: string, source: Readable, maxBytes: number, tooLarge: (size: number) => TesseraError): Promise<StoredBlob> {
     const tmpDir = path.join(this.dir, 'tmp');
     await fsp.mkdir(tmpDir, { recursive: true });
     const temp = path.join(tmpDir, crypto.randomUUID());
     const out = fs.createWriteStream(temp, { flags: 'wx', mode: 0o600 });
     try {
-      const counter = new HashingLimit(maxBytes, limitMessage);
+      const counter = new HashingLimit(maxBytes, tooLarge);
       await pipeline(source, counter, out);
       const blob = { sha256: counter.hash.digest('hex'), size: counter.size };
       await this.claim(uploadId, blob);

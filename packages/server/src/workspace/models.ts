@@ -15,6 +15,7 @@ import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import { checkTags, shown } from './names.js';
 import type { ModelStorage } from './modelStorage.js';
+import type { QuotaScopes, Quotas } from './quotas.js';
 
 /** One file of a version. */
 export interface ModelFile {
@@ -146,9 +147,15 @@ export class ModelUpload {
     readonly name: string,
     readonly version: number,
     private readonly limit: number,
+    /** Who registers it: the version's `createdBy`, charged with its bytes. */
+    readonly createdBy: string | null,
+    /** The quota scopes the version's bytes count in, checked again at commit. */
+    readonly quotaScopes: QuotaScopes,
+    /** The bytes the quotas leave room for when the upload began, and the refusal past them. */
+    private readonly headroom: { bytes: number; refuse(received: number): TesseraError },
   ) {}
 
-  /** Streams one file in; 400 for a bad or repeated path or too many files, 413 past the limit. */
+  /** Streams one file in; 400 for a bad or repeated path or too many files, 413 past the limit, 409 past a storage quota. */
   async addFile(filePath: string, source: Readable): Promise<void> {
     checkModelPath(filePath);
     const key = filePath.normalize('NFC');
@@ -162,7 +169,12 @@ export class ModelUpload {
     }
     this.paths.add(key);
     for (const p of parents) this.folders.add(p);
-    const blob = await this.storage.write(this.id, source, this.limit - this.bytes, `The model upload is larger than the limit of ${this.limit} bytes (TESSERA_MODEL_UPLOAD_LIMIT).`);
+    // Whichever binds first stops the stream there and then: nothing past it is stored.
+    const quotaFirst = this.headroom.bytes < this.limit;
+    const before = this.bytes;
+    const blob = await this.storage.write(this.id, source, Math.min(this.limit, this.headroom.bytes) - before, (size) =>
+      quotaFirst ? this.headroom.refuse(before + size) : new TesseraError('RequestEntityTooLarge', `The model upload is larger than the limit of ${this.limit} bytes (TESSERA_MODEL_UPLOAD_LIMIT).`),
+    );
     this.bytes += blob.size;
     this.files.push({ path: key, size: blob.size, sha256: blob.sha256 });
   }
@@ -186,12 +198,12 @@ export class ModelUpload {
     this.tags = checkTags(value);
   }
 
-  /** Records the version; 400 without files, 409 when the version now exists. */
-  async commit(createdBy: string | null): Promise<ModelVersionRecord> {
+  /** Records the version (by {@link createdBy}); 400 without files, 409 when the version now exists or a storage quota would be passed. */
+  async commit(): Promise<ModelVersionRecord> {
     if (this.files.length === 0) throw new TesseraError('InvalidParameter', "The upload holds no file: send each file as a part named 'file' whose filename is its path.");
     const files = [...this.files].sort((a, b) => byteOrder(a.path, b.path));
     const kind = files.length === 1 && !files[0]!.path.includes('/') ? 'file' : 'folder';
-    return this.models.insert(this, { files, kind, description: this.description, tags: this.tags, size: this.bytes, createdBy });
+    return this.models.insert(this, { files, kind, description: this.description, tags: this.tags, size: this.bytes, createdBy: this.createdBy });
   }
 
   /** Releases what this upload stored and nothing references. */
@@ -209,6 +221,7 @@ export class Models {
     private readonly clock: Clock,
     private readonly storage: ModelStorage,
     private readonly uploadLimit: number,
+    private readonly quotas: Quotas,
   ) {}
 
   /**
@@ -219,13 +232,17 @@ export class Models {
     this.usageCheck = check;
   }
 
-  /** Starts an upload of `name:version`; 400 for a bad name, 409 when the version exists. */
-  async beginUpload(workspaceId: string, name: string, versionText: string): Promise<ModelUpload> {
+  /**
+   * Starts an upload of `name:version` by `createdBy`; 400 for a bad name, 409 when the
+   * version exists. Its bytes count towards the workspace's and `createdBy`'s storage quotas.
+   */
+  async beginUpload(workspaceId: string, name: string, versionText: string, createdBy: string | null): Promise<ModelUpload> {
     const checked = checkModelName(name);
     const version = parseModelVersion(versionText);
     const existing = await this.findRow(workspaceId, checked, version);
     if (existing) throw conflict(existing.name, version);
-    return new ModelUpload(this, this.storage, workspaceId, checked, version, this.uploadLimit);
+    const scopes = await this.quotas.scopesFor(workspaceId, createdBy);
+    return new ModelUpload(this, this.storage, workspaceId, checked, version, this.uploadLimit, createdBy, scopes, await scopes.storageHeadroom());
   }
 
   /** Inserts a committed upload (called by {@link ModelUpload.commit}). */
@@ -258,6 +275,8 @@ export class Models {
     };
     try {
       await this.store.db.transaction().execute(async (trx) => {
+        // The size is known now: checked in the insert's transaction, so racing uploads are counted one after the other.
+        await upload.quotaScopes.checkStorage(trx, v.size);
         await trx.insertInto('models').values(row).execute();
         for (let i = 0; i < v.files.length; i += 500) {
           await trx

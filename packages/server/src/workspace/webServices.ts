@@ -18,6 +18,7 @@ import { generateSecret, hashSecret } from '../crypto/secrets.js';
 import { TesseraError } from '../errors.js';
 import type { ParameterDefinition, RuntimeKind, ScriptContract } from '../scoring/runtimes/types.js';
 import { workspaceId } from './workspaces.js';
+import type { Quotas } from './quotas.js';
 import { checkServiceName, type AuthMode, type KeyType, type RegenerateKeyInput, type ServiceSettings, type ServiceState } from './webServiceInput.js';
 
 export type WebServiceRow = Selectable<WebServicesTable>;
@@ -173,6 +174,7 @@ export class WebServices {
     private readonly clock: Clock,
     private readonly master: MasterKey,
     private readonly access: AccessControl,
+    private readonly quotas: Quotas,
   ) {}
 
   /** The scoring part listens here; each change is awaited before the management call answers. */
@@ -592,8 +594,11 @@ export class WebServices {
       created_at: now,
       updated_at: now,
     };
+    const scopes = await this.quotas.scopesFor(row.workspace_id, row.created_by);
     try {
       await this.store.db.transaction().execute(async (trx) => {
+        // In the insert's transaction: a racing create in the same workspace or by the same principal waits, then counts this one.
+        await scopes.checkService(trx, { next: { replicas: row.replicas, memoryGb: row.memory_gb } });
         await trx.insertInto('web_services').values(row).execute();
         for (const type of ['Primary', 'Secondary'] as const) {
           const key = generateSecret(SERVICE_KEY_PREFIX);
@@ -616,7 +621,10 @@ export class WebServices {
 
   private async replace(existing: WebServiceRow, fields: Partial<WebServiceRow>, models: ResolvedModel[]): Promise<WebServiceRow> {
     const now = this.clock.now();
+    // Charged to the service's workspace and creator, whoever updates it.
+    const scopes = await this.quotas.scopesFor(existing.workspace_id, existing.created_by);
     await this.store.db.transaction().execute(async (trx) => {
+      await scopes.checkService(trx, { replacing: existing.id, next: { replicas: fields.replicas ?? existing.replicas, memoryGb: fields.memory_gb ?? existing.memory_gb } });
       await trx
         .updateTable('web_services')
         .set((eb) => ({ ...fields, state: 'Transitioning', error: null, updated_at: now, generation: eb('generation', '+', 1), config_version: eb('config_version', '+', 1) }))

@@ -1,5 +1,6 @@
 /**
- * Administration: signing keys (list, rotate) and sign-in lockouts (list, clear).
+ * Administration: signing keys (list, rotate), sign-in lockouts (list, clear), the audit
+ * trail, and quotas (defaults, overrides, usage; the rules live in workspace/quotas.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
@@ -9,6 +10,39 @@ import type { SigningAlg } from '../../config.js';
 import type { AuditQuery } from '../../audit/auditLog.js';
 import { isGuid } from '../../identity/validate.js';
 import { topOf } from './listing.js';
+import { QUOTA_KEYS, QUOTA_MAXIMUM, type QuotaScopeKind } from '../../workspace/quotaLimits.js';
+
+const QUOTA_READ = 'Tessera.Quotas/quotas/read';
+const QUOTA_WRITE = 'Tessera.Quotas/quotas/write';
+const QUOTA_DELETE = 'Tessera.Quotas/quotas/delete';
+
+/** An override's body: any of the four limits, each a whole number in bounds or null (unlimited). */
+const quotaLimits = {
+  type: 'object',
+  additionalProperties: false,
+  properties: Object.fromEntries(QUOTA_KEYS.map((k) => [k, { type: ['integer', 'null'], minimum: 0, maximum: QUOTA_MAXIMUM[k] }])),
+} as const;
+const quotaSchemas = {
+  default: { body: { type: 'object', additionalProperties: false, properties: { workspace: quotaLimits, principal: quotaLimits } } },
+  workspace: { body: quotaLimits },
+  principal: { body: quotaLimits },
+  usage: {
+    querystring: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { workspace: { type: 'string', minLength: 1, maxLength: 1024 }, principal: { type: 'string', minLength: 1, maxLength: 64 } },
+    },
+  },
+} as const;
+
+/**
+ * What a `…/workspaces/{resource ID}` or `…/principals/{object id}` path ends in. Wildcards,
+ * so an ID of any length or shape reaches the quota rules (a 400), not the router's limits.
+ */
+function restOfPath(params: unknown): string {
+  const rest = (params as { '*'?: unknown })['*'];
+  return typeof rest === 'string' ? rest : '';
+}
 
 /** The algorithm a rotate request asks for: `{"alg": "ES256" | "RS256"}`, or none for the configured one. */
 function algOf(body: unknown, fallback: SigningAlg): SigningAlg {
@@ -73,6 +107,54 @@ export function adminRoutes(app: FastifyInstance, services: Services): void {
       throw new TesseraError('InvalidParameter', "The query parameter 'key' must be a key as the list shows it (account:… of this tenant, or address:…).");
     }
     if (!(await services.throttle.clear(key))) throw new TesseraError('ResourceNotFound', 'No failed sign-ins are recorded under that key.');
+    return reply.status(204).send();
+  });
+
+  const { quotas } = services.workspace;
+
+  /** The defaults (configured, and as stored over them) and every override. */
+  app.get('/admin/quotas', auth, async (request) => {
+    const caller = await authorize(services, request, QUOTA_READ, '/');
+    return quotas.overview(caller.tenantId);
+  });
+
+  /** Usage against limits: `?workspace={resource ID}` or `?principal={object id}`. */
+  app.get<{ Querystring: { workspace?: string; principal?: string } }>('/admin/quotas/usage', { ...auth, schema: quotaSchemas.usage }, async (request) => {
+    const caller = await authorize(services, request, QUOTA_READ, '/');
+    return quotas.usage(caller.tenantId, request.query);
+  });
+
+  app.put<{ Body: Partial<Record<QuotaScopeKind, unknown>> }>('/admin/quotas/default', { ...auth, schema: quotaSchemas.default }, async (request) => {
+    const caller = await authorize(services, request, QUOTA_WRITE, '/');
+    await quotas.setDefaults(request.body, caller.objectId);
+    return quotas.overview(caller.tenantId);
+  });
+
+  app.delete('/admin/quotas/default', auth, async (request, reply) => {
+    await authorize(services, request, QUOTA_DELETE, '/');
+    await quotas.deleteDefaults();
+    return reply.status(204).send();
+  });
+
+  app.put('/admin/quotas/workspaces/*', { ...auth, schema: quotaSchemas.workspace }, async (request) => {
+    const caller = await authorize(services, request, QUOTA_WRITE, '/');
+    return quotas.setWorkspace(caller.tenantId, `/${restOfPath(request.params)}`, request.body, caller.objectId);
+  });
+
+  app.delete('/admin/quotas/workspaces/*', auth, async (request, reply) => {
+    const caller = await authorize(services, request, QUOTA_DELETE, '/');
+    await quotas.deleteWorkspace(caller.tenantId, `/${restOfPath(request.params)}`);
+    return reply.status(204).send();
+  });
+
+  app.put('/admin/quotas/principals/*', { ...auth, schema: quotaSchemas.principal }, async (request) => {
+    const caller = await authorize(services, request, QUOTA_WRITE, '/');
+    return quotas.setPrincipal(restOfPath(request.params), request.body, caller.objectId);
+  });
+
+  app.delete('/admin/quotas/principals/*', auth, async (request, reply) => {
+    await authorize(services, request, QUOTA_DELETE, '/');
+    await quotas.deletePrincipal(restOfPath(request.params));
     return reply.status(204).send();
   });
 }

@@ -189,9 +189,9 @@ const putVersion: ArmOperation = {
     let upload;
     try {
       const ws = await workspaceOf(ctx);
-      upload = await ctx.services.workspace.models.beginUpload(ws.rowId, nameOf(ctx.levels, MODEL_TYPE), ctx.name!);
+      upload = await ctx.services.workspace.models.beginUpload(ws.rowId, nameOf(ctx.levels, MODEL_TYPE), ctx.name!, ctx.caller.objectId);
       await receiveModelUpload(body, upload, ctx.services.config.modelUploadLimit);
-      const version = await upload.commit(ctx.caller.objectId);
+      const version = await upload.commit();
       return { status: 201, body: modelVersionView(ws.id, version) };
     } catch (err) {
       await upload?.abandon();
