@@ -3,10 +3,12 @@
 // `--sandbox off` (plain child processes). On each, echo entry scripts in Python and in
 // JavaScript (one worker each) are loaded with wrk; rounds alternate between the four
 // targets, figures are medians. Also deployment cold start: PUT to Healthy, per runtime.
-// Goal: scoring with the sandbox on >= 0.9x off.
+// Goal: scoring with the sandbox on >= 0.9x off. ONNX too: the sandboxed server also has
+// `--isolate-onnx` (one sandboxed worker process), the other runs it in its own process:
+// what isolating ONNX costs against the default.
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cpuMsOf, fmt, median, spawnJsonChild } from './lib.mjs';
 import { call, wrk } from './scoring.mjs';
 
@@ -17,7 +19,17 @@ const SCRIPTS = {
   python: { fileName: 'score.py', content: 'def init():\n    pass\n\ndef run(raw):\n    return raw\n' },
   javascript: { fileName: 'score.mjs', content: 'export function init() {}\nexport function run(input) { return input; }\n' },
 };
+const ONNX_BODY = Buffer.from(JSON.stringify({ inputs: { X: [[5.1, 3.5, 1.4], [6.2, 2.9, 4.3]] } }));
 const COLD_STARTS = 3;
+const ONNX_NAMES = { required: 'onnx, isolated (sandbox)', off: 'onnx, in the server process' };
+
+/** Uploads the tests' linear model (Y = X·W + B, X float[N,3]) as linear:1. */
+async function uploadLinearModel(url, { token, ws }) {
+  const { linearRegressionModel } = await import(pathToFileURL(path.join(here, '../packages/server/dist/test/onnx/buildModel.js')).href);
+  const form = new FormData();
+  form.append('file', new Blob([linearRegressionModel({ weights: [[0.5, -1], [0.25, 2], [1, 0]], bias: [0.1, -0.2] })]), 'model.onnx');
+  await call(`${url}${ws}/models/linear/versions/1?${API}`, { method: 'PUT', token, body: form });
+}
 
 /** A process and all its descendants (the sandbox nests sh → bwrap → bwrap → the worker). */
 function processTree(pid) {
@@ -45,7 +57,8 @@ async function workspaceOf(url, password) {
 /** PUTs a service and waits until it is Healthy; resolves with the time that took (ms) and its view. */
 async function deploy(url, { token, ws }, name, script) {
   const t0 = performance.now();
-  await call(`${url}${ws}/onlineEndpoints/${name}?${API}`, { method: 'PUT', token, body: { properties: { entryScript: script, authMode: 'none', replicas: 1 } } });
+  const what = script === 'onnx' ? { models: ['linear:1'] } : { entryScript: script };
+  await call(`${url}${ws}/onlineEndpoints/${name}?${API}`, { method: 'PUT', token, body: { properties: { ...what, authMode: 'none', replicas: 1 } } });
   for (;;) {
     const service = await call(`${url}${ws}/onlineEndpoints/${name}?${API}`, { token });
     if (service.properties.state === 'Healthy') return { ms: performance.now() - t0, service };
@@ -57,7 +70,9 @@ async function deploy(url, { token, ws }, name, script) {
 export async function measureSandbox({ adminPassword, seconds, rounds }) {
   const servers = {};
   try {
-    for (const mode of ['required', 'off']) servers[mode] = await spawnJsonChild(path.join(here, 'server.mjs'), { BENCH_ADMIN_PASSWORD: adminPassword, TESSERA_SANDBOX: mode });
+    for (const mode of ['required', 'off']) {
+      servers[mode] = await spawnJsonChild(path.join(here, 'server.mjs'), { BENCH_ADMIN_PASSWORD: adminPassword, TESSERA_SANDBOX: mode, TESSERA_ISOLATE_ONNX: mode === 'required' ? 'true' : 'false' });
+    }
     const targets = [];
     const coldStarts = {};
     for (const [mode, server] of Object.entries(servers)) {
@@ -68,6 +83,11 @@ export async function measureSandbox({ adminPassword, seconds, rounds }) {
         if (service.properties.isolation !== expected) throw new Error(`echo-${runtime} runs as ${service.properties.isolation}, not ${expected}`);
         targets.push({ name: `${runtime}, sandbox ${mode === 'off' ? 'off' : 'on'}`, url: service.properties.scoringUri, body: BODY, bodyName: `sandbox-${runtime}`, pid: server.child.pid });
       }
+      await uploadLinearModel(server.url, workspace);
+      const { service } = await deploy(server.url, workspace, 'linear-onnx', 'onnx');
+      const expected = mode === 'off' ? 'in-process' : 'sandbox';
+      if (service.properties.isolation !== expected) throw new Error(`linear-onnx runs as ${service.properties.isolation}, not ${expected}`);
+      targets.push({ name: ONNX_NAMES[mode], url: service.properties.scoringUri, body: ONNX_BODY, bodyName: 'sandbox-onnx', pid: server.child.pid });
     }
     // Cold starts: fresh services, alternating between the servers.
     for (let i = 0; i < COLD_STARTS; i++) {
@@ -77,6 +97,7 @@ export async function measureSandbox({ adminPassword, seconds, rounds }) {
           const label = `${runtime}, sandbox ${mode === 'off' ? 'off' : 'on'}`;
           (coldStarts[label] ??= []).push((await deploy(server.url, workspace, `cold-${runtime}-${i}`, script)).ms);
         }
+        (coldStarts[ONNX_NAMES[mode]] ??= []).push((await deploy(server.url, workspace, `cold-onnx-${i}`, 'onnx')).ms);
       }
     }
     for (const t of targets) wrk(t, 1);
@@ -107,6 +128,10 @@ export async function measureSandbox({ adminPassword, seconds, rounds }) {
       ratios[`${runtime}: requests/s on / off (goal >= 0.9)`] = on.perSec / off.perSec;
       ratios[`${runtime}: cold start on / off`] = on.coldStartMs / off.coldStartMs;
     }
+    const isolated = row(ONNX_NAMES.required);
+    const inProcess = row(ONNX_NAMES.off);
+    ratios['onnx: requests/s isolated / in process'] = isolated.perSec / inProcess.perSec;
+    ratios['onnx: cold start isolated / in process'] = isolated.coldStartMs / inProcess.coldStartMs;
     return { rows, ratios };
   } finally {
     for (const server of Object.values(servers)) server.child.kill('SIGTERM');
@@ -115,7 +140,7 @@ export async function measureSandbox({ adminPassword, seconds, rounds }) {
 
 export function printSandbox(result) {
   const line = (label, figures) => console.log(`${label.padEnd(50)}${figures}`);
-  console.log(`\nsandbox: echo scripts, one worker, 8 connections (wrk)     requests/s   p50 ms   p99 ms   CPU-ms/request (server + workers)   cold start ms`);
+  console.log(`\nsandbox: echo scripts and a linear ONNX model, one worker, 8 connections (wrk)   requests/s   p50 ms   p99 ms   CPU-ms/request (server + workers)   cold start ms`);
   for (const r of result.rows) line(`  ${r.name}`, `${fmt(r.perSec).padStart(10)}   ${fmt(r.p50Ms).padStart(6)}   ${fmt(r.p99Ms).padStart(6)}   ${r.cpuMsPerRequest.toFixed(3).padStart(8)}                            ${fmt(r.coldStartMs).padStart(6)}`);
   for (const [label, ratio] of Object.entries(result.ratios)) line(`  ${label}`, `${fmt(ratio)}x`);
 }

@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, resolveConfig } from '../src/config.js';
 import { call } from './helpers.js';
+import { uploadVersion } from './model-helpers.js';
+import { linearRegressionModel } from './onnx/buildModel.js';
 import { startArmServer, type ArmTestServer } from './arm-helpers.js';
 import { deploy, makeWorkspace, putService, score, scriptBody, waitForState, type Workspace, PY_ECHO } from './web-service-helpers.js';
 
@@ -93,6 +95,40 @@ describe('--sandbox', () => {
     await deploy(s.w, 'boxed', scriptBody('score.py', WHERE));
     assert.equal(await isolationOf(s.w, 'boxed'), 'sandbox');
     assert.deepEqual((await score(s.server.url, 'boxed', {})).body, { cwd: '/var/azureml-app', uid: 1000 });
+  });
+});
+
+describe('--isolate-onnx', () => {
+  const started: Started[] = [];
+  after(async () => {
+    for (const s of started) await s.server.close();
+  });
+
+  /** Deploys the linear model as an ONNX service and checks its answer; returns its isolation. */
+  async function onnxService(s: Started): Promise<unknown> {
+    const model = linearRegressionModel({ weights: [[1], [2], [3]], bias: [0.5] });
+    const up = await uploadVersion(s.w.url('/models/linear/versions/1'), s.w.admin, [{ path: 'model.onnx', content: Buffer.from(model) }]);
+    assert.equal(up.status, 201, JSON.stringify(up.body));
+    await deploy(s.w, 'onnx-svc', { properties: { models: ['linear'] } });
+    const scored = await score(s.server.url, 'onnx-svc', { inputs: { X: [[1, 1, 1]] } });
+    assert.deepEqual(scored.body, { outputs: { Y: [[6.5]] } });
+    const refused = await score(s.server.url, 'onnx-svc', { inputs: { X: [[1, 1]] } });
+    assert.equal(refused.status, 400, 'a wrong shape is the caller\'s error, isolated or not');
+    return isolationOf(s.w, 'onnx-svc');
+  }
+
+  it('unset: ONNX runs in the server process and the view says in-process', async () => {
+    const s = await start({ TESSERA_SANDBOX: 'required' });
+    started.push(s);
+    assert.equal(await onnxService(s), 'in-process');
+    assert.ok(s.server.logs.some((l) => /ONNX in the server process/.test(l)));
+  });
+
+  it('set: ONNX runs in sandboxed worker processes and the view says sandbox', async () => {
+    const s = await start({ TESSERA_SANDBOX: 'required', TESSERA_ISOLATE_ONNX: 'true' });
+    started.push(s);
+    assert.equal(await onnxService(s), 'sandbox');
+    assert.ok(s.server.logs.some((l) => /ONNX sandboxed too/.test(l)));
   });
 });
 

@@ -21,7 +21,8 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
-export function sandbox(): Sandbox {
+/** `defaults` adds to every spec (an isolation for a suite run twice). */
+export function sandbox(defaults?: () => Partial<RuntimeSpec>): Sandbox {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tessera-runtimes-'));
   const runtimes: ServiceRuntime[] = [];
   let count = 0;
@@ -38,6 +39,7 @@ export function sandbox(): Sandbox {
         memoryMb: 256,
         initTimeoutMs: 15_000,
         python: 'python3',
+        ...defaults?.(),
         ...spec,
       },
       (line, stream) => logs.push({ line, stream }),

@@ -1,26 +1,50 @@
 /**
  * The ONNX runtime with real onnxruntime-node over models written by test/onnx/buildModel.ts:
- * nested arrays in and out, every way an input can be wrong, and which models it refuses.
+ * nested arrays in and out, every way an input can be wrong, and which models it refuses,
+ * each rule held twice: in the server's process (the default) and isolated in sandboxed
+ * worker processes (`--isolate-onnx`, real bubblewrap). Then what only isolation gives: a
+ * run past its timeout is ended, and the memory limit holds.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { buildModel, identityModel, int64DoubleModel, linearRegressionModel, sumAndProductModel } from './onnx/buildModel.js';
 import { answer, failure, sandbox, score, type Sandbox } from './scoring-runtimes-helpers.js';
 import type { ServiceRuntime } from '../src/scoring/runtimes/types.js';
+import { DEFAULT_SANDBOX, Sandbox as ScriptSandbox, type Isolation } from '../src/sandbox/index.js';
+import { OnnxRuntime, OnnxWorkerRuntime } from '../src/scoring/runtimes/index.js';
 
-describe('onnx runtime', () => {
+/** A sandbox that must be made (`required`): without bubblewrap these suites fail, never pass unisolated. */
+async function requiredSandbox(runtimeDir: string): Promise<ScriptSandbox> {
+  const made = new ScriptSandbox({ ...DEFAULT_SANDBOX, mode: 'required', isolateOnnx: true }, runtimeDir);
+  await made.start();
+  assert.ok(made.status.sandboxed, made.describe());
+  return made;
+}
+
+for (const mode of ['in-process', 'isolated'] as const) describe(`onnx runtime (${mode})`, () => {
   let box: Sandbox;
   let linear: ServiceRuntime;
+  let isolation: Isolation | undefined;
+  let made: ScriptSandbox | undefined;
   const model = (file: string) => [{ name: 'm', version: 1, path: path.join(box.dir, file) }];
 
   before(async () => {
-    box = sandbox();
+    box = sandbox(mode === 'isolated' ? () => ({ isolation }) : undefined);
+    if (mode === 'isolated') {
+      made = await requiredSandbox(mkdtempSync(path.join(os.tmpdir(), 'tessera-onnx-runtime-')));
+      isolation = made.onnx;
+    }
     box.write('linear.onnx', linearRegressionModel({ weights: [[1], [2], [3]], bias: [0.5] }));
     ({ runtime: linear } = await box.start({ kind: 'onnx', models: model('linear.onnx'), workers: 2 }));
+    assert.ok(linear instanceof (mode === 'isolated' ? OnnxWorkerRuntime : OnnxRuntime));
   });
-  after(() => box.cleanup());
+  after(async () => {
+    await box.cleanup();
+    await made?.close();
+  });
 
   it('refuses as client an output past the answer limit (by element count or JSON size) instead of building it, and still answers', async () => {
     // Expand: a one-element input and a requested shape make an output of any size (an output bomb).
@@ -177,3 +201,60 @@ describe('onnx runtime', () => {
     assert.deepEqual(answer(await score(linear, { inputs: { X: [[1, 1, 1]] } })), { outputs: { Y: [[6.5]] } });
   });
 });
+
+/** Y = ReduceSum(MatMul(E, E)) with E = Expand(V, S): a tiny request that runs as long (and takes as much memory) as S says. */
+function heavyModel(): Uint8Array {
+  return buildModel({
+    name: 'heavy',
+    inputs: [{ name: 'V', type: 'float', shape: [1] }, { name: 'S', type: 'int64', shape: [2] }],
+    outputs: [{ name: 'Y', type: 'float', shape: [] }],
+    nodes: [
+      { op: 'Expand', inputs: ['V', 'S'], outputs: ['E'] },
+      { op: 'MatMul', inputs: ['E', 'E'], outputs: ['P'] },
+      { op: 'ReduceSum', inputs: ['P'], outputs: ['Y'], intAttributes: { keepdims: 0 } },
+    ],
+  });
+}
+
+describe('onnx runtime, isolated: what only a worker process gives', () => {
+  let box: Sandbox;
+  let made: ScriptSandbox;
+  const model = () => [{ name: 'heavy', version: 1, path: path.join(box.dir, 'heavy.onnx') }];
+
+  before(async () => {
+    made = await requiredSandbox(mkdtempSync(path.join(os.tmpdir(), 'tessera-onnx-runtime-')));
+    box = sandbox(() => ({ isolation: made.onnx }));
+    box.write('heavy.onnx', heavyModel());
+  });
+  after(async () => {
+    await box.cleanup();
+    await made.close();
+  });
+
+  it('the model answers small requests (the rules below are about large ones)', async () => {
+    const { runtime } = await box.start({ kind: 'onnx', models: model() });
+    // 2×2 of 3s: each product element is 18, four of them.
+    assert.deepEqual(answer(await score(runtime, { inputs: { V: [3], S: [2, 2] } })), { outputs: { Y: 72 } });
+  });
+
+  it('a run past its timeout ends its worker, which is restarted and answers the next request', async () => {
+    const { runtime, logs } = await box.start({ kind: 'onnx', models: model() });
+    // 3000×3000 times itself: tens of seconds on one core, far past a 300 ms timeout.
+    const slow = failure(await score(runtime, { inputs: { V: [1], S: [3000, 3000] } }, 300));
+    assert.equal(slow.reason, 'timeout');
+    assert.match(slow.message, /the worker is being restarted/);
+    assert.ok(logs.some((l) => /onnx worker 1 ran past the request timeout and is being restarted/.test(l.line)));
+    assert.deepEqual(answer(await score(runtime, { inputs: { V: [1], S: [1, 1] } })), { outputs: { Y: 1 } });
+  });
+
+  it('the memory limit holds for native allocations: past it the worker dies as out of memory, not the server', async () => {
+    const { runtime, logs } = await box.start({ kind: 'onnx', models: model(), memoryMb: 64 });
+    // Two 6000×6000 float tensors: about 290 MB of native memory, past 64 MiB and the runtime's own.
+    const hog = failure(await score(runtime, { inputs: { V: [1], S: [6000, 6000] } }, 60_000));
+    assert.equal(hog.reason, 'crash');
+    assert.match(hog.message, /^the worker ran out of memory \(limit 64 MiB\); it is being restarted$/);
+    assert.deepEqual(answer(await score(runtime, { inputs: { V: [2], S: [1, 1] } })), { outputs: { Y: 4 } });
+    assert.ok(logs.some((l) => l.stream === 'system' && /onnx worker 1 stopped/.test(l.line)), 'the restart is in the service\'s logs');
+  });
+});
+

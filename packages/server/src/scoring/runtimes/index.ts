@@ -1,6 +1,7 @@
 /**
  * The scoring gateway's runtimes: `createRuntime(spec, log)` gives the runtime for
- * `spec.kind`, not yet started.
+ * `spec.kind`, not yet started (ONNX: in the server's process, or in worker processes when the
+ * spec has an isolation).
  *
  * @example
  *   const runtime = createRuntime(spec, (line, stream) => logs.append(line, stream));
@@ -10,13 +11,15 @@
  */
 import { JavascriptRuntime } from './javascriptRuntime.js';
 import { OnnxRuntime } from './onnxRuntime.js';
+import { OnnxWorkerRuntime } from './onnxWorkerRuntime.js';
 import { PythonRuntime } from './pythonRuntime.js';
 import type { RuntimeFactory } from './types.js';
 
 export const createRuntime: RuntimeFactory = (spec, log) => {
   switch (spec.kind) {
     case 'onnx':
-      return new OnnxRuntime(spec, log);
+      // Isolated only when the server was told to (--isolate-onnx gives the spec an isolation).
+      return spec.isolation ? new OnnxWorkerRuntime(spec, log) : new OnnxRuntime(spec, log);
     case 'javascript':
       return new JavascriptRuntime(spec, log);
     case 'python':
@@ -25,4 +28,4 @@ export const createRuntime: RuntimeFactory = (spec, log) => {
 };
 
 export type * from './types.js';
-export { JavascriptRuntime, OnnxRuntime, PythonRuntime };
+export { JavascriptRuntime, OnnxRuntime, OnnxWorkerRuntime, PythonRuntime };

@@ -10,20 +10,16 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type ts from 'typescript';
-import { DirectIsolation, type PreparedDeployment, type RuntimeMount } from '../../sandbox/index.js';
+import { DirectIsolation, type PreparedDeployment } from '../../sandbox/index.js';
 import { hostModels, scriptEnvironment } from './environment.js';
 import type { JavascriptHostConfig } from './javascript/host.mjs';
-import { launchProcessWorker } from './processWorker.js';
+import { launchProcessWorker, runtimesMount } from './processWorker.js';
 import { DEFAULT_ANSWER_LIMIT, type LogSink, type RuntimeSpec, type ScoreInput, type ScoreOutcome, type ServiceRuntime } from './types.js';
 import { WorkerPool } from './workerPool.js';
 
 const SCRIPT_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts'];
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const HOST_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'javascript');
-/** Where the sandbox shows the host's directory. */
-const HOST_TARGET = '/opt/tessera/javascript';
 /** What Node.js itself uses beyond the script's heap (code, the runtime, buffers of its own), MiB. */
 const NODE_OVERHEAD_MB = 64;
 /** V8 reserves about a gigabyte of address space it never touches: room for it under RLIMIT_AS. */
@@ -47,14 +43,14 @@ export class JavascriptRuntime implements ServiceRuntime {
   async start(): Promise<void> {
     if (this.pool || this.stopped) throw new Error('the runtime was already started');
     const layout = await this.layOut();
-    const hostMount: RuntimeMount = { source: HOST_DIR, target: HOST_TARGET };
+    const hostMount = runtimesMount();
     const isolation = this.spec.isolation ?? new DirectIsolation();
     const prepared = await isolation.prepare({ directory: this.spec.directory, models: hostModels(this.spec), mounts: [hostMount], programs: [process.execPath] });
     const config: JavascriptHostConfig = { directory: prepared.directory };
     if (layout.mlserver) config.mlserver = layout.mlserver;
     // The module as the worker sees it: in the deployment's directory wherever that is shown.
     if (layout.modulePath) config.modulePath = path.posix.join(prepared.directory, path.relative(this.spec.directory, layout.modulePath));
-    const host = path.posix.join(prepared.pathOf(hostMount), 'host.mjs');
+    const host = path.posix.join(prepared.pathOf(hostMount), 'javascript', 'host.mjs');
     const env = scriptEnvironment(this.spec, prepared);
     const line = JSON.stringify(config);
     this.pool = new WorkerPool({

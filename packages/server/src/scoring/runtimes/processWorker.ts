@@ -1,36 +1,53 @@
 /**
  * One worker process speaking the host protocol, shared by the Python (python/host.py),
- * JavaScript (javascriptHost.ts) and isolated ONNX (onnxHost.ts) runtimes, whether it
- * runs sandboxed or not (the isolation spawns it). Requests and answers travel over
- * extra pipes, one JSON object per line, so that the script's stdout and stderr are
- * free to become the service's log lines:
+ * JavaScript (javascript/host.mts) and isolated ONNX (onnx/host.mts) runtimes, whether it
+ * runs sandboxed or not (the isolation spawns it). The hosts in TypeScript share their
+ * end of it (hostChannel.mts). Requests and answers travel over
+ * extra pipes, one line per message, so that the script's stdout and stderr are free to
+ * become the service's log lines:
  *
- *   fd 3, to the worker:   the configuration, then {"id", "body"} per request
- *   fd 4, from the worker: {"ready": true} or {"initError": "…"} once, then per request
- *                          {"id", "ok": true, "json"} or {"id", "ok": false, "message"}
+ *   fd 3, to the worker:   the configuration (JSON), then per request "R<id> <body>" (the
+ *                          body as sent, when it has no line break) or "Q<id> <body as a
+ *                          JSON string>"
+ *   fd 4, from the worker: {"ready": true} or {"initError": "…"} once ({"fatal": "…"} from
+ *                          a worker about to die), then per request "J<id> <answer JSON>"
+ *                          or "E<id> <message as a JSON string>"
+ *
+ * The answer's JSON is passed on as the worker wrote it (one line: JSON.stringify and
+ * json.dumps never write a raw line break): nothing on the server parses it.
  *
  * The host exits with EXIT_OUT_OF_MEMORY after an allocation failure; a control group's
  * OOM kill is recognised after the fact (LaunchedWorker.finish).
  */
+import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import type { LaunchedWorker, PreparedDeployment, WorkerCommand } from '../../sandbox/index.js';
+import { fileURLToPath } from 'node:url';
+import type { LaunchedWorker, PreparedDeployment, RuntimeMount, WorkerCommand } from '../../sandbox/index.js';
 import { LineSplitter, forwardLines, readInto } from './lineSplitter.js';
 import type { LogSink } from './types.js';
 import type { AnswerSink, WorkerConnection } from './workerPool.js';
 
-/** A host's exit status after an allocation failed (host.py's, javascriptHost's). */
+/**
+ * This directory, built (the TypeScript hosts and what they import), as the sandbox shows
+ * it: /opt/tessera/runtimes. Nothing in it is a secret.
+ */
+export function runtimesMount(): RuntimeMount {
+  return { source: path.dirname(fileURLToPath(import.meta.url)), target: '/opt/tessera/runtimes' };
+}
+
+/** A host's exit status after an allocation failed (host.py's, hostChannel.mts's). */
 export const EXIT_OUT_OF_MEMORY = 75;
 
+/** The worker's messages other than answers. */
 interface HostAnswer {
   ready?: boolean;
   initError?: string;
-  /** An error escaped the script (javascriptHost): the worker is ending. */
+  /** An error escaped the script (javascript/host.mts): the worker is ending. */
   fatal?: string;
-  id?: number;
-  ok?: boolean;
-  json?: string;
-  message?: string;
 }
+
+const ANSWER_OK = 'J'.charCodeAt(0);
+const ANSWER_REFUSED = 'E'.charCodeAt(0);
 
 export interface ProcessWorkerOptions {
   prepared: PreparedDeployment;
@@ -125,6 +142,29 @@ export function launchProcessWorker(options: ProcessWorkerOptions): WorkerConnec
   let nextId = 0;
   const ready = new Promise<void>((resolve, reject) => {
     const onAnswer = (line: string): void => {
+      const kind = line.charCodeAt(0);
+      if (kind === ANSWER_OK || kind === ANSWER_REFUSED) {
+        const space = line.indexOf(' ');
+        const id = Number(line.slice(1, space));
+        const to = pending.get(id);
+        if (space < 0 || to === undefined) {
+          refuse('the worker sent an unreadable answer');
+          return;
+        }
+        pending.delete(id);
+        if (kind === ANSWER_OK) {
+          to.answer({ ok: true, json: line.slice(space + 1) });
+          return;
+        }
+        let message: unknown;
+        try {
+          message = JSON.parse(line.slice(space + 1));
+        } catch {
+          message = undefined;
+        }
+        to.answer({ ok: false, reason: 'client', message: typeof message === 'string' ? message : 'the request failed' });
+        return;
+      }
       let answer: HostAnswer;
       try {
         answer = JSON.parse(line) as HostAnswer;
@@ -135,11 +175,7 @@ export function launchProcessWorker(options: ProcessWorkerOptions): WorkerConnec
       if (answer.ready) resolve();
       else if (answer.fatal !== undefined) failure ??= `the worker failed: ${String(answer.fatal)}`;
       else if (answer.initError !== undefined) reject(new Error(String(answer.initError)));
-      else if (typeof answer.id === 'number') {
-        const to = pending.get(answer.id);
-        pending.delete(answer.id);
-        to?.answer(answer.ok === true ? { ok: true, json: typeof answer.json === 'string' ? answer.json : 'null' } : { ok: false, reason: 'client', message: String(answer.message ?? 'the request failed') });
-      }
+      else refuse('the worker sent an unreadable answer');
     };
     // Past the limit the answer is not read on: the worker is killed, and its request
     // fails as a crash with `refused` as the reason.
@@ -154,7 +190,7 @@ export function launchProcessWorker(options: ProcessWorkerOptions): WorkerConnec
     call: (body, to) => {
       const id = nextId++;
       pending.set(id, to);
-      requests.write(`{"id":${id},"body":${JSON.stringify(body)}}\n`);
+      requests.write(body.includes('\n') ? `Q${id} ${JSON.stringify(body)}\n` : `R${id} ${body}\n`);
     },
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) killed = true;

@@ -2,18 +2,18 @@
  * The host of one JavaScript worker process of a Tessera web service (started by
  * javascriptRuntime.ts, in the sandbox or as a plain child process): loads the entry
  * script, runs its init once, then answers requests one at a time over the host
- * protocol (processWorker.ts: fd 3 in, fd 4 out, one JSON object per line). The
+ * protocol (processWorker.ts: fd 3 in, fd 4 out, one line per message). The
  * script's console goes to this process's stdout and stderr: the service's logs.
  *
- * Self-contained (Node's built-ins only): the sandbox shows this directory alone, at
- * /opt/tessera/javascript. `.mts`, so that it loads as an ES module wherever it lies.
+ * Node's built-ins and ../hostChannel.mts only: the sandbox shows the runtimes directory
+ * at /opt/tessera/runtimes. `.mts`, so that it loads as an ES module wherever it lies.
  */
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import vm from 'node:vm';
+import { EXIT_OUT_OF_MEMORY, EXIT_UNCAUGHT, openChannel, parseRequest, type HostAnswer } from '../hostChannel.mjs';
 
 /** The first line on fd 3 (javascriptRuntime.ts writes it). */
 export interface JavascriptHostConfig {
@@ -24,13 +24,7 @@ export interface JavascriptHostConfig {
   mlserver?: { code: string; initCode: string; inputs: string[]; outputs: string[]; initBindings: string[] };
 }
 
-/** One request's result: the JSON answer, or why the input was refused. */
-type Answer = { ok: true; json: string } | { ok: false; message: string };
-
-/** The exit status after the heap or an allocation ran out (processWorker.ts EXIT_OUT_OF_MEMORY). */
-const EXIT_OUT_OF_MEMORY = 75;
-/** The exit status after an error escaped the script (a throw in a timer after run() answered). */
-const EXIT_UNCAUGHT = 70;
+type Answer = HostAnswer;
 
 const MAX_MESSAGE = 1000;
 
@@ -189,25 +183,13 @@ function loadMlserver(spec: NonNullable<JavascriptHostConfig['mlserver']>, direc
   };
 }
 
-type Message = { ready: true } | { initError: string } | { fatal: string } | ({ id: number } & ({ ok: true; json: string } | { ok: false; message: string }));
-
-const answers = new net.Socket({ fd: 4, readable: false, writable: true });
-answers.on('error', () => process.exit(EXIT_UNCAUGHT));
-
-function send(message: Message): void {
-  // The answer's JSON goes in as it is (a string already): no parse and re-serialise of it.
-  if ('id' in message && message.ok) answers.write(`{"id":${message.id},"ok":true,"json":${JSON.stringify(message.json)}}\n`);
-  else answers.write(`${JSON.stringify(message)}\n`);
-}
-
 /** An error that escaped the script ends the worker, saying what it was (the runtime restarts it). */
 function fatal(error: unknown): void {
   const outOfMemory = isAllocationFailure(error);
   console.error(`the worker ${outOfMemory ? 'ran out of memory' : 'failed'}: ${error instanceof Error ? (error.stack ?? error.message) : describe(error)}`);
   // Out of memory, the exit status says it (processWorker.ts names the limit).
-  if (!outOfMemory) send({ fatal: describe(error) });
-  answers.end(() => process.exit(outOfMemory ? EXIT_OUT_OF_MEMORY : EXIT_UNCAUGHT));
-  setTimeout(() => process.exit(outOfMemory ? EXIT_OUT_OF_MEMORY : EXIT_UNCAUGHT), 500).unref();
+  if (!outOfMemory) channel.send({ fatal: describe(error) });
+  channel.exit(outOfMemory ? EXIT_OUT_OF_MEMORY : EXIT_UNCAUGHT);
 }
 
 /** A failed allocation (a Buffer past the address-space limit): the worker is out of memory, as a Python MemoryError. */
@@ -215,33 +197,13 @@ function isAllocationFailure(error: unknown): boolean {
   return error instanceof RangeError && /allocation failed|Array buffer allocation|Invalid typed array length/i.test(error.message);
 }
 
-/** Calls `onLine` with each line read from fd 3 (the configuration first, then requests). */
-function readLines(onLine: (line: string) => void): void {
-  const requests = new net.Socket({ fd: 3, readable: true, writable: false });
-  requests.setEncoding('utf8');
-  let buffered = '';
-  requests.on('data', (chunk: string) => {
-    buffered += chunk;
-    let at: number;
-    while ((at = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, at);
-      buffered = buffered.slice(at + 1);
-      onLine(line);
-    }
-  });
-  // The server closed the channel: nothing more will come.
-  requests.on('end', () => process.exit(0));
-  requests.on('error', () => process.exit(0));
-}
-
 let data: JavascriptHostConfig | undefined;
 let handle: Handler | undefined;
 const queued: string[] = [];
 
 async function serve(line: string): Promise<void> {
-  const request = JSON.parse(line) as { id: number; body: string };
-  const answer = await handle!(request.body);
-  send(answer.ok ? { id: request.id, ok: true, json: answer.json } : { id: request.id, ok: false, message: answer.message });
+  const { id, body } = parseRequest(line);
+  channel.answer(id, await handle!(body));
 }
 
 async function start(config: JavascriptHostConfig): Promise<void> {
@@ -249,17 +211,17 @@ async function start(config: JavascriptHostConfig): Promise<void> {
   try {
     handle = data.mlserver ? loadMlserver(data.mlserver, data.directory) : await loadAzureml(data.modulePath!);
   } catch (error) {
-    send({ initError: error instanceof Error ? error.message : String(error) });
-    answers.end(() => process.exit(0));
+    channel.send({ initError: error instanceof Error ? error.message : String(error) });
+    channel.exit(0);
     return;
   }
-  send({ ready: true });
+  channel.send({ ready: true });
   for (const line of queued.splice(0)) void serve(line).catch(fatal);
 }
 
 process.on('uncaughtException', fatal);
 process.on('unhandledRejection', fatal);
-readLines((line) => {
+const channel = openChannel((line) => {
   if (data === undefined) void start(JSON.parse(line) as JavascriptHostConfig);
   else if (handle === undefined) queued.push(line);
   else void serve(line).catch(fatal);

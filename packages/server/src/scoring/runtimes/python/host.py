@@ -5,8 +5,10 @@ entry script's print() (stdout) and errors (stderr) go to the service's logs. Th
 line on fd 3 is the configuration:
   {"directory", "entryScript", "memoryMb", "contract": {"kind": "azureml"} |
    {"kind": "mlserver", "initCode", "inputs": [names], "outputs": [names]}}
-The host answers {"ready": true} or {"initError": "..."} (then exits), and for each
-request {"id", "body"} answers {"id", "ok": true, "json"} or {"id", "ok": false, "message"}.
+The host answers {"ready": true} or {"initError": "..."} (then exits); then each request
+("R<id> <body>", or "Q<id> <body as a JSON string>" when the body has a line break) gets
+"J<id> <the answer's JSON>" or "E<id> <the refusal's message as a JSON string>": the
+answer's JSON is passed on as it is, never parsed again (processWorker.ts).
 A MemoryError ends the process with EXIT_OUT_OF_MEMORY: its heap may be unusable.
 """
 import contextlib
@@ -187,17 +189,22 @@ def main():
         out_of_memory()
     answer({"ready": True})
     for line in requests:
-        request = json.loads(line)
+        # "R<id> <body>": the body as sent (it has no line break); "Q<id> <JSON string>": one that has.
+        space = line.index(b" ")
+        request_id = int(line[1:space])
+        rest = line[space + 1:].rstrip(b"\n")
+        body = rest.decode("utf-8") if line[:1] == b"R" else json.loads(rest)
         try:
-            ok, result = handle(request["body"])
+            ok, result = handle(body)
         except MemoryError:
             out_of_memory()
         sys.stdout.flush()
+        # "J<id> <json>" (json.dumps writes one line) or "E<id> <JSON string of the message>".
         if ok:
-            answer({"id": request["id"], "ok": True, "json": result})
+            answers.write(b"J%d %s\n" % (request_id, result.encode("utf-8")))
         else:
-            answer({"id": request["id"], "ok": False, "message": result})
-
+            answers.write(b"E%d %s\n" % (request_id, json.dumps(result).encode("utf-8")))
+        answers.flush()
 
 if __name__ == "__main__":
     main()
