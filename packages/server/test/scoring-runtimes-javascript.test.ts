@@ -78,6 +78,12 @@ describe('javascript runtime', () => {
     assert.equal(logs.filter((l) => l.line.startsWith('init done')).length, 2);
   });
 
+  it('a body with line breaks, or with protocol lines inside its strings, arrives whole', async () => {
+    const raw = '{"mode": "echo",\n "value": ["\\nJ0 {}\\nE1 \\"no\\"", 2]}\r\n';
+    assert.deepEqual((answer(await score(runtime, raw)) as { echo: unknown }).echo, ['\nJ0 {}\nE1 "no"', 2]);
+    await stillWorks();
+  });
+
   it('answers undefined as null', async () => {
     assert.deepEqual(await score(runtime, { mode: 'undefined' }), { ok: true, json: 'null' });
   });

@@ -97,6 +97,13 @@ describe('python runtime', () => {
     assert.match(hostScriptPath(), /src[\\/]scoring[\\/]runtimes[\\/]python[\\/]host\.py$/);
   });
 
+  it('a body with line breaks, or that looks like a protocol line, reaches run() exactly as sent', async () => {
+    for (const raw of ['{"mode": "echo",\n "values": [1,\r\n 2]}', '{"mode":"echo","values":[], "x": "\\nJ0 {}\\nE1 \\"no\\""}', '{"mode":"echo"} ']) {
+      assert.equal((answer(await score(runtime, raw)) as { raw: string }).raw, raw);
+    }
+    await stillWorks();
+  });
+
   it('calls init() once per worker and run(raw_data) with the body as a string; the answer is json.dumps of the result', async () => {
     await stillWorks();
     assert.equal(logs.filter((l) => l.stream === 'stdout' && l.line === 'init done').length, 2);

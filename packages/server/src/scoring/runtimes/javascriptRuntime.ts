@@ -11,12 +11,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type ts from 'typescript';
-import { DirectIsolation, type PreparedDeployment } from '../../sandbox/index.js';
+import { DirectIsolation } from '../../sandbox/index.js';
 import { hostModels, scriptEnvironment } from './environment.js';
 import type { JavascriptHostConfig } from './javascript/host.mjs';
-import { launchProcessWorker, runtimesMount } from './processWorker.js';
-import { DEFAULT_ANSWER_LIMIT, type LogSink, type RuntimeSpec, type ScoreInput, type ScoreOutcome, type ServiceRuntime } from './types.js';
-import { WorkerPool } from './workerPool.js';
+import { PooledRuntime } from './pooledRuntime.js';
+import { runtimesMount } from './processWorker.js';
 
 const SCRIPT_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts'];
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -30,18 +29,11 @@ const HEAP_OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit/;
 /** What the runtime lays out before the workers start: the host's configuration, with host paths. */
 type Layout = { modulePath?: string; mlserver?: JavascriptHostConfig['mlserver'] };
 
-export class JavascriptRuntime implements ServiceRuntime {
+export class JavascriptRuntime extends PooledRuntime {
   readonly kind = 'javascript' as const;
-  private pool?: WorkerPool;
-  private stopped = false;
-
-  constructor(
-    private readonly spec: RuntimeSpec,
-    private readonly log: LogSink,
-  ) {}
 
   async start(): Promise<void> {
-    if (this.pool || this.stopped) throw new Error('the runtime was already started');
+    this.checkNotStarted();
     const layout = await this.layOut();
     const hostMount = runtimesMount();
     const isolation = this.spec.isolation ?? new DirectIsolation();
@@ -51,26 +43,16 @@ export class JavascriptRuntime implements ServiceRuntime {
     // The module as the worker sees it: in the deployment's directory wherever that is shown.
     if (layout.modulePath) config.modulePath = path.posix.join(prepared.directory, path.relative(this.spec.directory, layout.modulePath));
     const host = path.posix.join(prepared.pathOf(hostMount), 'javascript', 'host.mjs');
-    const env = scriptEnvironment(this.spec, prepared);
-    const line = JSON.stringify(config);
-    this.pool = new WorkerPool({
-      workers: this.spec.workers,
-      initTimeoutMs: this.spec.initTimeoutMs,
-      log: this.log,
-      label: 'javascript worker',
-      launch: (index) => this.launch(prepared, host, line, env, index),
+    const { memoryMb } = this.spec;
+    const young = Math.max(1, Math.min(16, Math.floor(memoryMb / 8)));
+    await this.startWorkers(prepared, JSON.stringify(config), {
+      command: prepared.program(process.execPath),
+      args: [`--max-old-space-size=${memoryMb}`, `--max-semi-space-size=${young}`, '--disable-proto=delete', host],
+      env: scriptEnvironment(this.spec, prepared),
+      overheadMb: NODE_OVERHEAD_MB,
+      addressSpaceSlackMb: NODE_ADDRESS_SPACE_SLACK_MB,
+      outOfMemoryOutput: HEAP_OUT_OF_MEMORY,
     });
-    await this.pool.start();
-  }
-
-  score(input: ScoreInput, timeoutMs: number): Promise<ScoreOutcome> {
-    if (!this.pool) return Promise.resolve({ ok: false, reason: 'crash', message: 'the runtime is not started' });
-    return this.pool.score(input.body, timeoutMs);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.pool?.stop();
   }
 
   /** Checks the entry script and contract, transpiles TypeScript, and says what each worker loads. */
@@ -94,29 +76,6 @@ export class JavascriptRuntime implements ServiceRuntime {
     const transpiled = path.join(directory, `${entryScript}.mjs`);
     writeFileSync(transpiled, await transpile(readFileSync(file, 'utf8'), entryScript));
     return { modulePath: transpiled };
-  }
-
-  private launch(prepared: PreparedDeployment, host: string, config: string, env: Record<string, string>, index: number) {
-    const { memoryMb, serviceName } = this.spec;
-    const young = Math.max(1, Math.min(16, Math.floor(memoryMb / 8)));
-    return launchProcessWorker({
-      prepared,
-      command: {
-        command: prepared.program(process.execPath),
-        args: [`--max-old-space-size=${memoryMb}`, `--max-semi-space-size=${young}`, '--disable-proto=delete', host],
-        env,
-        memoryMb: memoryMb + NODE_OVERHEAD_MB,
-        addressSpaceSlackMb: NODE_ADDRESS_SPACE_SLACK_MB,
-        cpuCores: this.spec.cpuCores ?? 0,
-        label: `${serviceName}-javascript-${index + 1}`,
-      },
-      config,
-      label: 'javascript worker',
-      answerLimit: this.spec.answerLimit ?? DEFAULT_ANSWER_LIMIT,
-      memoryMb,
-      log: this.log,
-      outOfMemoryOutput: HEAP_OUT_OF_MEMORY,
-    });
   }
 }
 

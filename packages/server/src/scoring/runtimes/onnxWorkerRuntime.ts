@@ -24,9 +24,9 @@ import { DirectIsolation, type PreparedDeployment, type RuntimeMount } from '../
 import { hostModels, scriptEnvironment } from './environment.js';
 import type { OnnxHostConfig } from './onnx/host.mjs';
 import { modelFileOf } from './onnxSession.js';
-import { launchProcessWorker, runtimesMount } from './processWorker.js';
-import { DEFAULT_ANSWER_LIMIT, type LogSink, type RuntimeSpec, type ScoreInput, type ScoreOutcome, type ServiceRuntime } from './types.js';
-import { WorkerPool } from './workerPool.js';
+import { PooledRuntime } from './pooledRuntime.js';
+import { runtimesMount } from './processWorker.js';
+import { DEFAULT_ANSWER_LIMIT, type RuntimeSpec } from './types.js';
 
 /** What Node.js and onnxruntime's libraries use beyond the session's own memory, MiB. */
 const RUNTIME_OVERHEAD_MB = 128;
@@ -34,18 +34,11 @@ const RUNTIME_OVERHEAD_MB = 128;
 const ADDRESS_SPACE_SLACK_MB = 1536;
 const HEAP_OUT_OF_MEMORY = /JavaScript heap out of memory|Reached heap limit/;
 
-export class OnnxWorkerRuntime implements ServiceRuntime {
+export class OnnxWorkerRuntime extends PooledRuntime {
   readonly kind = 'onnx' as const;
-  private pool?: WorkerPool;
-  private stopped = false;
-
-  constructor(
-    private readonly spec: RuntimeSpec,
-    private readonly log: LogSink,
-  ) {}
 
   async start(): Promise<void> {
-    if (this.pool || this.stopped) throw new Error('the runtime was already started');
+    this.checkNotStarted();
     // The same refusals as in process (no model, two .onnx files…), before any worker starts.
     const file = modelFileOf(this.spec.models);
     const runtimes = runtimesMount();
@@ -57,48 +50,13 @@ export class OnnxWorkerRuntime implements ServiceRuntime {
       programs: [process.execPath],
     });
     const config: OnnxHostConfig = { modelFile: modelFileInside(this.spec, prepared, file), answerLimit: this.spec.answerLimit ?? DEFAULT_ANSWER_LIMIT };
-    const host = path.posix.join(prepared.pathOf(runtimes), 'onnx', 'host.mjs');
-    const env = scriptEnvironment(this.spec, prepared);
-    const line = JSON.stringify(config);
-    this.pool = new WorkerPool({
-      workers: this.spec.workers,
-      initTimeoutMs: this.spec.initTimeoutMs,
-      log: this.log,
-      label: 'onnx worker',
-      launch: (index) => this.launch(prepared, host, line, env, index),
-    });
-    await this.pool.start();
-  }
-
-  score(input: ScoreInput, timeoutMs: number): Promise<ScoreOutcome> {
-    if (!this.pool) return Promise.resolve({ ok: false, reason: 'crash', message: this.stopped ? 'the service is stopping' : 'the runtime is not started' });
-    return this.pool.score(input.body, timeoutMs);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.pool?.stop();
-  }
-
-  private launch(prepared: PreparedDeployment, host: string, config: string, env: Record<string, string>, index: number) {
-    const { memoryMb, serviceName } = this.spec;
-    return launchProcessWorker({
-      prepared,
-      command: {
-        command: prepared.program(process.execPath),
-        // The heap holds the request's and the answer's arrays; the tensors are native.
-        args: [`--max-old-space-size=${memoryMb}`, host],
-        env,
-        memoryMb: memoryMb + RUNTIME_OVERHEAD_MB,
-        addressSpaceSlackMb: ADDRESS_SPACE_SLACK_MB,
-        cpuCores: this.spec.cpuCores ?? 0,
-        label: `${serviceName}-onnx-${index + 1}`,
-      },
-      config,
-      label: 'onnx worker',
-      answerLimit: this.spec.answerLimit ?? DEFAULT_ANSWER_LIMIT,
-      memoryMb,
-      log: this.log,
+    await this.startWorkers(prepared, JSON.stringify(config), {
+      command: prepared.program(process.execPath),
+      // The heap holds the request's and the answer's arrays; the tensors are native.
+      args: [`--max-old-space-size=${this.spec.memoryMb}`, path.posix.join(prepared.pathOf(runtimes), 'onnx', 'host.mjs')],
+      env: scriptEnvironment(this.spec, prepared),
+      overheadMb: RUNTIME_OVERHEAD_MB,
+      addressSpaceSlackMb: ADDRESS_SPACE_SLACK_MB,
       outOfMemoryOutput: HEAP_OUT_OF_MEMORY,
     });
   }

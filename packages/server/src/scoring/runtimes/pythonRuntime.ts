@@ -8,11 +8,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DirectIsolation, type PreparedDeployment, type RuntimeMount } from '../../sandbox/index.js';
+import { DirectIsolation, type RuntimeMount } from '../../sandbox/index.js';
 import { hostModels, scriptEnvironment } from './environment.js';
-import { launchProcessWorker } from './processWorker.js';
-import { DEFAULT_ANSWER_LIMIT, type LogSink, type RuntimeSpec, type ScoreInput, type ScoreOutcome, type ServiceRuntime } from './types.js';
-import { WorkerPool } from './workerPool.js';
+import { PooledRuntime } from './pooledRuntime.js';
 
 /** Where the sandbox shows host.py's directory. */
 const HOST_TARGET = '/opt/tessera/python';
@@ -32,18 +30,11 @@ export function hostScriptPath(): string {
   return found;
 }
 
-export class PythonRuntime implements ServiceRuntime {
+export class PythonRuntime extends PooledRuntime {
   readonly kind = 'python' as const;
-  private pool?: WorkerPool;
-  private stopped = false;
-
-  constructor(
-    private readonly spec: RuntimeSpec,
-    private readonly log: LogSink,
-  ) {}
 
   async start(): Promise<void> {
-    if (this.pool || this.stopped) throw new Error('the runtime was already started');
+    this.checkNotStarted();
     const { directory, entryScript, contract, memoryMb, python } = this.spec;
     if (!entryScript || path.basename(entryScript) !== entryScript || !entryScript.endsWith('.py')) {
       throw new Error('a python service needs an entry script file name ending in .py');
@@ -52,8 +43,6 @@ export class PythonRuntime implements ServiceRuntime {
     const hostMount: RuntimeMount = { source: path.dirname(hostScriptPath()), target: HOST_TARGET };
     const isolation = this.spec.isolation ?? new DirectIsolation();
     const prepared = await isolation.prepare({ directory, models: hostModels(this.spec), mounts: [hostMount], programs: [python] });
-    const host = path.join(prepared.pathOf(hostMount), 'host.py');
-    const env = { ...scriptEnvironment(this.spec, prepared), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
     const config = JSON.stringify({
       directory: prepared.directory,
       entryScript,
@@ -63,38 +52,14 @@ export class PythonRuntime implements ServiceRuntime {
           ? { kind: 'mlserver', initCode: contract.initCode ?? '', inputs: contract.inputs.map((p) => p.name), outputs: contract.outputs.map((p) => p.name) }
           : { kind: 'azureml' },
     });
-    this.pool = new WorkerPool({
-      workers: this.spec.workers,
-      initTimeoutMs: this.spec.initTimeoutMs,
-      log: this.log,
-      label: 'python worker',
-      launch: (index) => this.launch(prepared, host, config, env, index),
-    });
-    await this.pool.start();
-  }
-
-  score(input: ScoreInput, timeoutMs: number): Promise<ScoreOutcome> {
-    if (!this.pool) return Promise.resolve({ ok: false, reason: 'crash', message: 'the runtime is not started' });
-    return this.pool.score(input.body, timeoutMs);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.pool?.stop();
-  }
-
-  private launch(prepared: PreparedDeployment, host: string, config: string, env: Record<string, string>, index: number) {
-    const { memoryMb, serviceName } = this.spec;
-    return launchProcessWorker({
-      prepared,
+    await this.startWorkers(prepared, config, {
+      command: prepared.program(python),
+      args: ['-u', path.join(prepared.pathOf(hostMount), 'host.py')],
+      env: { ...scriptEnvironment(this.spec, prepared), PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
       // host.py sets its own address-space limit (a MemoryError it can report); the sandbox's
       // cap is the control group's, or this one with no slack.
-      command: { command: prepared.program(this.spec.python), args: ['-u', host], env, memoryMb, addressSpaceSlackMb: 0, cpuCores: this.spec.cpuCores ?? 0, label: `${serviceName}-python-${index + 1}` },
-      config,
-      label: 'python worker',
-      answerLimit: this.spec.answerLimit ?? DEFAULT_ANSWER_LIMIT,
-      memoryMb,
-      log: this.log,
+      overheadMb: 0,
+      addressSpaceSlackMb: 0,
     });
   }
 }
