@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { DEFAULT_SANDBOX, SANDBOX_MODES, SANDBOX_NETWORKS, type SandboxPolicy } from './sandbox/policy.js';
+import { defaultComputePolicy, type ComputePolicy } from './compute/index.js';
 import { DEFAULT_QUOTA_LIMITS, GIB, QUOTA_MAXIMUM, type QuotaLimits, type QuotaPolicy } from './workspace/quotaLimits.js';
 
 export type SigningAlg = 'ES256' | 'RS256';
@@ -87,6 +88,8 @@ export interface ServerConfig {
    * administrators override them in the store (`/admin/quotas`).
    */
   quotas: QuotaPolicy;
+  /** Computes, nodes and runs (the built-in node, node timeout, run tokens, run files). */
+  compute: ComputePolicy;
 }
 
 /** Lifetimes of browser sign-in and device-code sign-in. */
@@ -141,6 +144,8 @@ export interface ServeOptions {
   sandboxNetwork?: string;
   /** --isolate-onnx */
   isolateOnnx?: boolean;
+  /** --local-node on|off */
+  localNode?: string;
 }
 
 export const DEFAULT_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -237,6 +242,34 @@ function sandboxPolicy(options: ServeOptions, env: NodeJS.ProcessEnv): SandboxPo
   return policy;
 }
 
+/** `name=/dir,name2=/dir2`: the environments jobs may name. */
+function parseEnvironments(value: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!value) return out;
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const name = entry.slice(0, eq);
+    const dir = entry.slice(eq + 1);
+    if (eq < 1 || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name) || !path.isAbsolute(dir)) throw new ConfigError(`TESSERA_NODE_ENVIRONMENTS takes name=/absolute/dir pairs separated by commas; '${entry.slice(0, 60)}' is not one`);
+    out[name] = dir;
+  }
+  return out;
+}
+
+function computePolicy(options: ServeOptions, env: NodeJS.ProcessEnv, dataDir: string): ComputePolicy {
+  const defaults = defaultComputePolicy(dataDir);
+  return {
+    localNode: parseChoice(options.localNode ?? env.TESSERA_LOCAL_NODE, '--local-node', ['on', 'off'], 'on') === 'on',
+    nodeTimeoutSec: parseSize(env.TESSERA_NODE_TIMEOUT_SEC, 'TESSERA_NODE_TIMEOUT_SEC', defaults.nodeTimeoutSec),
+    runTokenLifetimeSec: parseSize(env.TESSERA_RUN_TOKEN_LIFETIME_SEC, 'TESSERA_RUN_TOKEN_LIFETIME_SEC', defaults.runTokenLifetimeSec),
+    runDir: path.resolve(env.TESSERA_RUN_DIR ?? defaults.runDir),
+    codeLimit: parseSize(env.TESSERA_RUN_CODE_LIMIT, 'TESSERA_RUN_CODE_LIMIT', defaults.codeLimit),
+    artifactLimit: parseSize(env.TESSERA_RUN_ARTIFACT_LIMIT, 'TESSERA_RUN_ARTIFACT_LIMIT', defaults.artifactLimit),
+    localNodeCapacity: parseSize(env.TESSERA_LOCAL_NODE_CAPACITY, 'TESSERA_LOCAL_NODE_CAPACITY', defaults.localNodeCapacity),
+    environments: parseEnvironments(env.TESSERA_NODE_ENVIRONMENTS),
+  };
+}
+
 /**
  * Builds the configuration from `serve` options and the environment.
  * @example resolveConfig({ port: '8443', tlsSelfSigned: true }, process.env)
@@ -314,5 +347,6 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
       pageSec: 600,
     },
     quotas: quotaPolicy(env),
+    compute: computePolicy(options, env, dataDir),
   };
 }

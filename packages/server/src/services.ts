@@ -31,6 +31,8 @@ import { Scoring } from './scoring/index.js';
 import { createRuntime } from './scoring/runtimes/index.js';
 import { Sandbox } from './sandbox/index.js';
 import type { RuntimeFactory } from './scoring/runtimes/types.js';
+import { createComputeServices, type ComputeServices } from './compute/index.js';
+import { BuiltInNode } from './compute/node/builtInNode.js';
 
 /** The public base URL, known once the server listens (the port may be chosen then). */
 export class PublicUrl {
@@ -97,6 +99,10 @@ export interface Services {
   audit: AuditLog;
   /** Web services' scoring: directory, deployments, gateway, service tokens, logs. */
   scoring: Scoring;
+  /** Identities, computes, nodes and runs. */
+  compute: ComputeServices;
+  /** The node in the server's process (--local-node), when on. */
+  builtInNode: BuiltInNode | undefined;
 }
 
 /** Builds the parts; call {@link startServices} before serving. */
@@ -137,9 +143,23 @@ export function createServices(
     const principal = await principals.get(id);
     return principal.exists ? principal.clientName : undefined;
   });
+  const minter = new TokenMinter(keys, clock, issuerOf);
+  const compute = createComputeServices({
+    store,
+    clock,
+    policy: config.compute,
+    resourceGroups: workspace.resourceGroups,
+    servicePrincipals,
+    principals,
+    minter,
+    publicUrl: () => publicUrl.base,
+    accessTokenLifetimeSec: config.accessTokenLifetimeSec,
+  });
+  workspace.afterScopeRemoved.push(() => compute.computes.forgetOrphanedIdentities());
+  const sandbox = new Sandbox(config.scoring.sandbox, config.scoring.runtimeDir);
   const scoring = new Scoring({
     policy: config.scoring,
-    sandbox: new Sandbox(config.scoring.sandbox, config.scoring.runtimeDir),
+    sandbox,
     clock,
     webServices: workspace.webServices,
     keys,
@@ -158,7 +178,7 @@ export function createServices(
     publicUrl,
     tenants,
     keys,
-    minter: new TokenMinter(keys, clock, issuerOf),
+    minter,
     verifier,
     hasher,
     principals,
@@ -178,6 +198,10 @@ export function createServices(
     interactions: new Interactions(master, clock, interactive.pageSec * 1000),
     audit: new AuditLog(store, clock, onAuditError),
     scoring,
+    compute,
+    builtInNode: config.compute.localNode
+      ? new BuiltInNode({ service: compute.nodeService, runs: compute.runs, sandbox, policy: config.compute, python: config.scoring.python, onError: (err) => onError(err, 'the built-in node') })
+      : undefined,
   };
 }
 
@@ -199,7 +223,14 @@ export async function startServices(services: Services): Promise<void> {
   sweepers.set(services, sweeper);
   services.audit.start();
   await services.scoring.start();
+  await services.compute.runs.failOrphansOfBuiltIn();
+  const runSweeper = setInterval(() => void services.compute.runs.sweep().catch(() => undefined), 5000);
+  runSweeper.unref();
+  runSweepers.set(services, runSweeper);
+  await services.builtInNode?.start();
 }
+
+const runSweepers = new WeakMap<Services, NodeJS.Timeout>();
 
 /** Stops background work; the runtimes stop before the store closes. */
 export async function stopServices(services: Services): Promise<void> {
@@ -207,5 +238,7 @@ export async function stopServices(services: Services): Promise<void> {
   services.refreshTokens.stop();
   clearInterval(sweepers.get(services));
   services.audit.stop();
+  clearInterval(runSweepers.get(services));
+  await services.builtInNode?.stop();
   await services.scoring.stop();
 }

@@ -11,6 +11,9 @@ export const SecretPrefix = {
   clientSecret: 'tscs_',
   authorizationCode: 'tsac_',
   deviceCode: 'tsdc_',
+  nodeCredential: 'tsnd_',
+  /** A run's secret at its node's identity endpoint (never stored by the server). */
+  identitySecret: 'tsms_',
 } as const;
 
 /** A new secret: `prefix` + 43 base64url characters (256 bits). */

@@ -27,6 +27,9 @@ import { logoutRoutes } from './routes/logout.js';
 import { armRoutes } from './routes/arm/index.js';
 import { modelOperations } from './routes/arm/models.js';
 import { onlineEndpointOperations } from './routes/arm/onlineEndpoints.js';
+import { computeOperations } from './routes/arm/compute.js';
+import { jobOperations } from './routes/arm/jobs.js';
+import { nodeRoutes } from './routes/nodes.js';
 import { scoringRoutes } from './routes/scoring.js';
 import { mlServerServiceRoutes } from './routes/mlServerServices.js';
 
@@ -161,7 +164,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       adminRoutes(scoped, services);
       servicePrincipalRoutes(scoped, services);
       applicationRoutes(scoped, services);
-      armRoutes(scoped, services, [...modelOperations, ...onlineEndpointOperations]);
+      armRoutes(scoped, services, [...modelOperations, ...onlineEndpointOperations, ...computeOperations, ...jobOperations]);
+      nodeRoutes(scoped, services);
       await scoringRoutes(scoped, services);
       mlServerServiceRoutes(scoped, services);
     },

@@ -10,6 +10,7 @@ import type { Services } from '../services.js';
 import type { AudienceId } from '../tokens/audiences.js';
 import type { VerifiedToken } from '../tokens/verify.js';
 import '../audit/requestAudit.js';
+import { runTokenAllows } from '../compute/runTokens.js';
 
 /** Who is calling, once authenticated. */
 export interface Caller {
@@ -35,8 +36,17 @@ function challenge(message: string, bearerError: 'invalid_token' | 'invalid_requ
   return new TesseraError('InvalidAuthenticationToken', message, { bearerError });
 }
 
-/** A preHandler that requires a valid bearer token for `audience`. */
-export function requireAuth(services: Services, audience: AudienceId = 'management'): preHandlerAsyncHookHandler {
+/** The refusal of a run token outside what it may do. */
+export function runTokenRefused(caller: { clientName: string; objectId: string }, what: string): TesseraError {
+  return new TesseraError('AuthorizationFailed', `The client '${caller.clientName}' with object id '${caller.objectId}' presented a run token, which acts for its run alone: it may not ${what}.`);
+}
+
+/**
+ * A preHandler that requires a valid bearer token for `audience`. A run token passes only
+ * where `allowRunTokens` is set (the management API, whose {@link authorize} restricts
+ * it), and only while its run is active; elsewhere it is refused with 403.
+ */
+export function requireAuth(services: Services, audience: AudienceId = 'management', options: { allowRunTokens?: boolean } = {}): preHandlerAsyncHookHandler {
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     if (header === undefined || header === '') throw challenge('Authentication is required: send Authorization: Bearer <token>.', null);
@@ -49,6 +59,10 @@ export function requireAuth(services: Services, audience: AudienceId = 'manageme
     request.audit.tenantId = token.tenantId;
     request.audit.actorId = token.objectId;
     request.audit.actorName = state.clientName;
+    if (token.run) {
+      if (!(await services.compute.runs.isActive(token.run.runRowId))) throw challenge('The access token is invalid: it is a run token and its run has ended.', 'invalid_token');
+      if (!options.allowRunTokens) throw runTokenRefused({ clientName: state.clientName, objectId: token.objectId }, `call ${request.method} ${request.routeOptions.url ?? ''}`);
+    }
     request.caller = {
       objectId: token.objectId,
       tenantId: token.tenantId,
@@ -72,6 +86,12 @@ export async function authorize(services: Services, request: FastifyRequest, act
   const caller = callerOf(request);
   request.audit.operation = action;
   request.audit.target = scope;
+  const run = caller.token.run;
+  if (run) {
+    const verdict = runTokenAllows(run.scope, action, scope);
+    if (!verdict.allowed) throw runTokenRefused(caller, `perform action '${action}' over scope '${scope}'`);
+    if (!verdict.needsRbac) return caller;
+  }
   const decision = await services.access.decide(caller.objectId, action, scope);
   if (!decision.allowed) {
     throw new TesseraError(

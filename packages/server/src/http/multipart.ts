@@ -23,7 +23,7 @@ export interface MultipartRouteConfig {
 
 /** The refusal of a multipart body where none is taken. */
 export function multipartNotAccepted(): TesseraError {
-  return new TesseraError('UnsupportedMediaType', 'multipart/form-data is accepted only by model uploads (PUT …/models/{name}/versions/{version}): send application/json here.');
+  return new TesseraError('UnsupportedMediaType', 'multipart/form-data is accepted only by model uploads (PUT …/models/{name}/versions/{version}) and run artifacts (POST …/jobs/{id}/artifacts): send application/json here.');
 }
 
 /** Registers the pass-through parser. */

@@ -49,7 +49,8 @@ export interface ServicePrincipalView {
   appId: string;
   displayName: string;
   accountEnabled: boolean;
-  servicePrincipalType: 'Application';
+  /** `ManagedIdentity` for a managed identity (an identity resource's or a compute's). */
+  servicePrincipalType: 'Application' | 'ManagedIdentity';
   createdDateTime: string;
   passwordCredentials: PasswordCredentialView[];
   keyCredentials: KeyCredentialView[];
@@ -61,6 +62,15 @@ export interface NewPasswordCredential extends PasswordCredentialView {
 }
 
 const iso = (t: number) => new Date(t).toISOString();
+
+export const MANAGED_IDENTITY = 'ManagedIdentity';
+
+/** Managed identities are changed through the resource that owns them, never directly. */
+function refuseManaged(row: ServicePrincipalRow): void {
+  if (row.sp_type === MANAGED_IDENTITY) {
+    throw new TesseraError('InvalidParameter', `The service principal '${row.app_id}' is a managed identity: it has no credentials and changes with its resource (${row.managed_by ?? 'its compute'}), not here.`);
+  }
+}
 
 /** How long a looked-up secret is trusted without asking the store again (as the principal cache). */
 const SECRET_CACHE_MS = 1000;
@@ -96,7 +106,7 @@ export class ServicePrincipals {
       appId: row.app_id,
       displayName: row.display_name,
       accountEnabled: row.enabled === 1,
-      servicePrincipalType: 'Application',
+      servicePrincipalType: row.sp_type === MANAGED_IDENTITY ? MANAGED_IDENTITY : 'Application',
       createdDateTime: iso(row.created_at),
       passwordCredentials: creds.filter((c) => c.type === 'secret').map(passwordView),
       keyCredentials: creds.filter((c) => c.type === 'certificate').map(keyView),
@@ -115,6 +125,8 @@ export class ServicePrincipals {
       enabled: 1,
       created_at: this.clock.now(),
       created_by: createdBy,
+      sp_type: 'Application',
+      managed_by: null,
     };
     try {
       await this.store.db.insertInto('service_principals').values(row).execute();
@@ -123,6 +135,37 @@ export class ServicePrincipals {
       throw err;
     }
     return row;
+  }
+
+  /**
+   * The principal of a managed identity owned by `managedBy` (an identity resource or a
+   * compute). Its name is not a lookup key (many may share one), its ids are.
+   */
+  async createManaged(tenantId: string, displayName: string, managedBy: string, createdBy: string | null, db: Store['db'] = this.store.db): Promise<ServicePrincipalRow> {
+    const id = crypto.randomUUID();
+    const row: ServicePrincipalRow = {
+      id,
+      tenant_id: tenantId,
+      app_id: crypto.randomUUID(),
+      display_name: checkDisplayName(displayName),
+      name_key: `managed:${id}`,
+      enabled: 1,
+      created_at: this.clock.now(),
+      created_by: createdBy,
+      sp_type: MANAGED_IDENTITY,
+      managed_by: managedBy,
+    };
+    await db.insertInto('service_principals').values(row).execute();
+    return row;
+  }
+
+  /** Removes managed identities' principals with their assignments (their resource is going). */
+  async deleteManaged(ids: readonly string[], db: Store['db'] = this.store.db): Promise<void> {
+    if (ids.length === 0) return;
+    await db.deleteFrom('group_members').where('member_id', 'in', ids).execute();
+    await db.deleteFrom('role_assignments').where('principal_id', 'in', ids).execute();
+    await db.deleteFrom('service_principals').where('id', 'in', ids).where('sp_type', '=', MANAGED_IDENTITY).execute();
+    for (const id of ids) this.touched(id);
   }
 
   /** Finds one by object id, application id or display name. */
@@ -150,6 +193,7 @@ export class ServicePrincipals {
 
   async update(tenantId: string, idOrName: string, patch: { displayName?: string | undefined; enabled?: boolean | undefined }): Promise<ServicePrincipalRow> {
     const row = await this.get(tenantId, idOrName);
+    refuseManaged(row);
     const changes: Partial<ServicePrincipalRow> = {};
     if (patch.displayName !== undefined) {
       changes.display_name = checkDisplayName(patch.displayName);
@@ -168,6 +212,7 @@ export class ServicePrincipals {
 
   async delete(tenantId: string, idOrName: string): Promise<void> {
     const row = await this.get(tenantId, idOrName);
+    refuseManaged(row);
     // As for removing an assignment: nobody may be left unable to manage roles.
     const rootOwners = await this.store.db
       .selectFrom('role_assignments')
@@ -214,6 +259,7 @@ export class ServicePrincipals {
     replaceOthers = false,
   ): Promise<NewPasswordCredential> {
     const sp = await this.get(tenantId, idOrName);
+    refuseManaged(sp);
     const { start, end } = this.validity(input.endDateTime, YEAR_MS);
     const displayName = input.displayName === undefined ? 'secret' : checkDisplayName(input.displayName);
     if (!replaceOthers) await this.checkRoom(sp.id);
@@ -243,6 +289,7 @@ export class ServicePrincipals {
   /** Registers a certificate for client assertions. */
   async addKey(tenantId: string, idOrName: string, input: { key: string; displayName?: string | undefined }): Promise<KeyCredentialView> {
     const sp = await this.get(tenantId, idOrName);
+    refuseManaged(sp);
     await this.checkRoom(sp.id);
     const cert = parseCertificate(input.key);
     const now = this.clock.now();

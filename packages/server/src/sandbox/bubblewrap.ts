@@ -25,7 +25,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { CgroupRoot } from './cgroups.js';
 import { killGroup } from './direct.js';
-import type { HostModel, Isolation, LaunchedWorker, PreparedDeployment, PrepareRequest, WorkerCommand } from './isolation.js';
+import { JOB_WORK_DIR, type HostModel, type Isolation, type LaunchedWorker, type PreparedDeployment, type PreparedJob, type PrepareJobRequest, type PrepareRequest, type WorkerCommand } from './isolation.js';
 import { modelDirOf } from './modelDir.js';
 import type { SandboxPolicy } from './policy.js';
 import type { ProgramResolver, ResolvedProgram } from './programs.js';
@@ -53,8 +53,11 @@ const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift
 export class SandboxIsolation implements Isolation {
   readonly kind = 'sandbox' as const;
   private readonly seccomp: Buffer;
+  /** Jobs share the host's network: their filter allows internet sockets. */
+  private readonly jobSeccomp: Buffer;
   private readonly etcDir: string;
   private readonly baseArgs: string[];
+  private readonly jobArgs: string[];
 
   constructor(
     private readonly policy: SandboxPolicy,
@@ -63,17 +66,19 @@ export class SandboxIsolation implements Isolation {
     runtimeDir: string,
   ) {
     this.seccomp = seccompFilter({ allowInet: policy.network !== 'none' });
+    this.jobSeccomp = seccompFilter({ allowInet: true });
     // A passwd and group naming the sandbox's user: some libraries look themselves up.
     this.etcDir = path.join(runtimeDir, '.sandbox-etc');
     fs.mkdirSync(this.etcDir, { recursive: true, mode: 0o755 });
     fs.writeFileSync(path.join(this.etcDir, 'passwd'), `root:x:0:0::/:/usr/sbin/nologin\nsandbox:x:${SANDBOX_UID}:${SANDBOX_UID}::/tmp:/usr/sbin/nologin\nnobody:x:65534:65534::/nonexistent:/usr/sbin/nologin\n`);
     fs.writeFileSync(path.join(this.etcDir, 'group'), `root:x:0:\nsandbox:x:${SANDBOX_UID}:\nnogroup:x:65534:\n`);
-    this.baseArgs = this.commonArgs();
+    this.baseArgs = this.commonArgs(policy.network);
+    this.jobArgs = this.commonArgs('all');
   }
 
   /** What every worker's bubblewrap is given, whatever its deployment. */
-  private commonArgs(): string[] {
-    const { network, tmpSizeMb } = this.policy;
+  private commonArgs(network: SandboxPolicy['network']): string[] {
+    const { tmpSizeMb } = this.policy;
     const args = ['--unshare-user', '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try'];
     if (network !== 'all') args.push('--unshare-net');
     args.push('--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID), '--hostname', 'tessera-sandbox');
@@ -114,7 +119,34 @@ export class SandboxIsolation implements Isolation {
         if (!found) throw new Error(`the program ${name} was not prepared`);
         return found.executable;
       },
-      spawn: (command) => this.spawnWorker(args, command),
+      spawn: (command) => this.spawnWorker(args, command, this.seccomp),
+    };
+  }
+
+  async prepareJob(request: PrepareJobRequest): Promise<PreparedJob> {
+    const resolved = new Map<string, ResolvedProgram>();
+    for (const name of request.programs) resolved.set(name, await this.programs.resolve(name));
+    const args = [...this.jobArgs];
+    const roots = new Set<string>();
+    for (const program of resolved.values()) for (const root of program.roots) roots.add(root);
+    for (const root of roots) args.push('--ro-bind', root, root);
+    args.push('--bind', request.workDir, JOB_WORK_DIR);
+    for (const mount of request.mounts) {
+      if (!mount.target.startsWith('/opt/tessera/') && !mount.target.startsWith('/mnt/azureml/')) throw new Error(`a job mount must go under /opt/tessera or /mnt/azureml, not ${mount.target}`);
+      args.push('--ro-bind', mount.source, mount.target);
+    }
+    args.push('--chdir', JOB_WORK_DIR, '--seccomp', String(SECCOMP_FD));
+    return {
+      kind: 'sandbox',
+      workDir: JOB_WORK_DIR,
+      baseEnv: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', TMPDIR: '/tmp', LANG: 'C.UTF-8', ...(process.env.TZ ? { TZ: process.env.TZ } : {}) },
+      pathOf: (mount) => mount.target,
+      program: (name) => {
+        const found = resolved.get(name);
+        if (!found) throw new Error(`the program ${name} was not prepared`);
+        return found.executable;
+      },
+      spawn: (command) => this.spawnWorker(args, command, this.jobSeccomp),
     };
   }
 
@@ -142,7 +174,7 @@ export class SandboxIsolation implements Isolation {
     return inside;
   }
 
-  private spawnWorker(bwrapArgs: string[], command: WorkerCommand): LaunchedWorker {
+  private spawnWorker(bwrapArgs: string[], command: WorkerCommand, seccomp: Buffer): LaunchedWorker {
     const { maxProcesses, maxOpenFiles, tmpSizeMb, bwrap } = this.policy;
     const memoryBytes = command.memoryMb * 1024 * 1024;
     const group = this.cgroups?.create(`${command.label.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80)}-${crypto.randomBytes(4).toString('hex')}`, {
@@ -159,9 +191,9 @@ export class SandboxIsolation implements Isolation {
     if (!group) argv.push(`--as=${(command.memoryMb + command.addressSpaceSlackMb) * 1024 * 1024}`, `--nproc=${maxProcesses}`);
     argv.push('--', bwrap, ...bwrapArgs, '--', command.command, ...command.args);
     const child = spawn(argv[0]!, argv.slice(1), { env: command.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
-    const seccomp = (child.stdio as unknown as (Writable | null)[])[SECCOMP_FD]!;
-    seccomp.on('error', () => undefined);
-    seccomp.end(this.seccomp);
+    const seccompPipe = (child.stdio as unknown as (Writable | null)[])[SECCOMP_FD]!;
+    seccompPipe.on('error', () => undefined);
+    seccompPipe.end(seccomp);
     let finished: Promise<{ outOfMemory: boolean }> | undefined;
     return {
       child,

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { modelDirOf } from './modelDir.js';
-import type { Isolation, LaunchedWorker, PreparedDeployment, PrepareRequest, WorkerCommand } from './isolation.js';
+import type { Isolation, LaunchedWorker, PreparedDeployment, PreparedJob, PrepareJobRequest, PrepareRequest, WorkerCommand } from './isolation.js';
 
 /** Variables that say how to run programs, never what the server knows. */
 const PASSED_THROUGH = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'VIRTUAL_ENV', 'PYTHONPATH', 'PYTHONHOME', 'LD_LIBRARY_PATH'];
@@ -36,6 +36,17 @@ export class DirectIsolation implements Isolation {
       pathOf: (mount) => mount.source,
       program: (name) => name,
       spawn: (command) => spawnDirect(command, directory),
+    });
+  }
+
+  prepareJob(request: PrepareJobRequest): Promise<PreparedJob> {
+    return Promise.resolve({
+      kind: 'process',
+      workDir: request.workDir,
+      baseEnv: passedThroughEnvironment(),
+      pathOf: (mount) => mount.source,
+      program: (name) => name,
+      spawn: (command) => spawnDirect(command, request.workDir),
     });
   }
 }

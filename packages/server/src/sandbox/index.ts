@@ -18,12 +18,13 @@ import type { Writable } from 'node:stream';
 import { runtimeRootArguments, SandboxIsolation } from './bubblewrap.js';
 import { openCgroupRoot, type CgroupRoot } from './cgroups.js';
 import { DirectIsolation } from './direct.js';
-import type { Isolation, IsolationKind, PreparedDeployment, PrepareRequest } from './isolation.js';
+import type { Isolation, IsolationKind, PreparedDeployment, PreparedJob, PrepareJobRequest, PrepareRequest } from './isolation.js';
 import type { SandboxPolicy } from './policy.js';
 import { ProgramResolver } from './programs.js';
 import { seccompFilter, seccompSupported } from './seccomp.js';
 
-export type { HostModel, Isolation, IsolationKind, LaunchedWorker, PreparedDeployment, PrepareRequest, RuntimeMount, WorkerCommand } from './isolation.js';
+export type { HostModel, Isolation, IsolationKind, LaunchedWorker, PreparedDeployment, PreparedJob, PrepareJobRequest, PrepareRequest, RuntimeMount, WorkerCommand } from './isolation.js';
+export { JOB_WORK_DIR } from './isolation.js';
 export { DirectIsolation } from './direct.js';
 export { APP_DIR } from './bubblewrap.js';
 export * from './policy.js';
@@ -90,6 +91,11 @@ class ProbedIsolation implements Isolation {
   async prepare(request: PrepareRequest): Promise<PreparedDeployment> {
     const chosen = await this.owner.chosen();
     return chosen.prepare(request);
+  }
+
+  async prepareJob(request: PrepareJobRequest): Promise<PreparedJob> {
+    const chosen = await this.owner.chosen();
+    return chosen.prepareJob(request);
   }
 }
 

@@ -76,8 +76,36 @@ export interface PreparedDeployment {
   spawn(command: WorkerCommand): LaunchedWorker;
 }
 
+/** A job (a run) to prepare: its writable working directory and what it is shown read-only. */
+export interface PrepareJobRequest {
+  /** The run's working directory on the host: its code, and where it writes (outputs/). */
+  workDir: string;
+  /** Shown read-only; targets under /opt/tessera/ or /mnt/azureml/. */
+  mounts: RuntimeMount[];
+  programs: string[];
+}
+
+/** A prepared job: one process (tree) to start. */
+export interface PreparedJob {
+  readonly kind: 'sandbox' | 'process';
+  /** The working directory as the job sees it. */
+  readonly workDir: string;
+  readonly baseEnv: Record<string, string>;
+  pathOf(mount: RuntimeMount): string;
+  program(name: string): string;
+  spawn(command: WorkerCommand): LaunchedWorker;
+}
+
+/** Where a job's working directory is inside the sandbox, as on Azure ML compute (`/mnt/azureml/…`). */
+export const JOB_WORK_DIR = '/mnt/azureml/wd';
+
 export interface Isolation {
   readonly kind: 'sandbox' | 'process';
   /** Lays the deployment out for its workers; rejects with a reason fit for the service's logs. */
   prepare(request: PrepareRequest): Promise<PreparedDeployment>;
+  /**
+   * Lays a job out. Jobs share the host's network (they call the server and the node's
+   * identity endpoint on loopback); everything else is confined as a worker is.
+   */
+  prepareJob(request: PrepareJobRequest): Promise<PreparedJob>;
 }

@@ -84,6 +84,7 @@ export class ScoringGateway {
       }
       case 'aad': {
         const token = await this.verifier.verify(credential);
+        if (token.run) throw new TesseraError('AuthorizationFailed', 'A run token acts for its run alone: it cannot score web services.');
         // A token for the workspace data plane (https://ml.azure.com or Tessera's own URI),
         // as Azure ML's aad_token endpoints take: a management token is not a scoring token.
         if (token.audience !== 'workspace') throw unauthorized('The access token is not for the workspace audience (api://tessera/workspace or https://ml.azure.com): ask for a token for that resource.');

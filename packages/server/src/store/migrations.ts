@@ -13,6 +13,7 @@ import { serviceKeyScope } from './migrations/0007_service_key_scope.js';
 import { interactiveSignIn } from './migrations/0008_interactive_sign_in.js';
 import { confidentialChains } from './migrations/0009_confidential_chains.js';
 import { quotas } from './migrations/0010_quotas.js';
+import { compute } from './migrations/0011_compute.js';
 
 /** All migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '0008_interactive_sign_in': interactiveSignIn,
   '0009_confidential_chains': confidentialChains,
   '0010_quotas': quotas,
+  '0011_compute': compute,
 };

@@ -2,6 +2,7 @@
  * The database's tables as Kysely sees them. Times are epoch milliseconds; booleans are
  * 0/1 integers, so SQLite and PostgreSQL share one code path.
  */
+import type { ColumnType } from 'kysely';
 export interface TenantsTable {
   id: string;
   domain: string;
@@ -123,6 +124,10 @@ export interface ServicePrincipalsTable {
   enabled: number;
   created_at: number;
   created_by: string | null;
+  /** `Application`, or `ManagedIdentity` for a managed identity (no credentials of its own). */
+  sp_type: ColumnType<string, string | undefined, string>;
+  /** The resource ID of the identity or compute that owns a managed identity. */
+  managed_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SpCredentialsTable {
@@ -422,5 +427,115 @@ export interface Database {
   device_codes: DeviceCodesTable;
   browser_sessions: BrowserSessionsTable;
   quota_overrides: QuotaOverridesTable;
+  user_assigned_identities: UserAssignedIdentitiesTable;
+  computes: ComputesTable;
+  compute_identities: ComputeIdentitiesTable;
+  compute_nodes: ComputeNodesTable;
+  runs: RunsTable;
+  run_logs: RunLogsTable;
+  run_metrics: RunMetricsTable;
+  run_artifacts: RunArtifactsTable;
+}
+
+export interface UserAssignedIdentitiesTable {
+  id: string;
+  resource_group_id: string;
+  name: string;
+  name_key: string;
+  location: string;
+  /** JSON object. */
+  tags: string;
+  /** The identity's service principal (its principalId). */
+  sp_id: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface ComputesTable {
+  id: string;
+  workspace_id: string;
+  name: string;
+  name_key: string;
+  /** `ComputeInstance` or `AmlCompute`. */
+  compute_type: string;
+  location: string;
+  description: string;
+  /** `None`, `SystemAssigned`, `UserAssigned` or `SystemAssigned,UserAssigned`. */
+  identity_type: string;
+  system_sp_id: string | null;
+  max_concurrent_runs: number;
+  created_at: number;
+  modified_at: number;
+  created_by: string | null;
+}
+
+export interface ComputeIdentitiesTable {
+  compute_id: string;
+  identity_id: string;
+}
+
+export interface ComputeNodesTable {
+  id: string;
+  compute_id: string;
+  name: string;
+  credential_hash: string;
+  created_at: number;
+  rotated_at: number;
+  last_seen_at: number | null;
+  created_by: string | null;
+}
+
+export interface RunsTable {
+  id: string;
+  workspace_id: string;
+  /** The run id as submitted. */
+  name: string;
+  name_key: string;
+  experiment: string;
+  compute_id: string | null;
+  compute_name: string;
+  /** Queued, Preparing, Running, Completed, Failed, Canceled. */
+  status: string;
+  command: string;
+  /** JSON: {@link import('../compute/runSettings.js').RunSettings}. */
+  settings: string;
+  node_id: string | null;
+  cancel_requested: ColumnType<number, number | undefined, number>;
+  error_code: string | null;
+  error_message: string | null;
+  exit_code: number | null;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  created_by: string;
+  /** `User` or `Application`. */
+  created_by_type: string;
+  /** The last log line's sequence number. */
+  log_seq: ColumnType<number, number | undefined, number>;
+}
+
+export interface RunLogsTable {
+  run_id: string;
+  seq: number;
+  at: number;
+  stream: string;
+  text: string;
+}
+
+export interface RunMetricsTable {
+  run_id: string;
+  name: string;
+  step: number;
+  /** JSON: a number, string or boolean. */
+  value: string;
+  at: number;
+}
+
+export interface RunArtifactsTable {
+  run_id: string;
+  path: string;
+  size: number;
+  sha256: string;
+  created_at: number;
 }
 

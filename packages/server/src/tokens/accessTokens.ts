@@ -35,6 +35,8 @@ export interface AccessTokenRequest {
   /** Space-separated delegated permissions, for `scp`. */
   scp?: string;
   lifetimeSec: number;
+  /** Further claims (a run token's `xms_run`); never one of the standard ones above. */
+  extra?: Record<string, string>;
 }
 
 export interface IdTokenRequest {
@@ -73,6 +75,7 @@ export class TokenMinter {
     };
     if (s.preferredUsername) claims.preferred_username = s.preferredUsername;
     if (req.scp) claims.scp = req.scp;
+    for (const [name, value] of Object.entries(req.extra ?? {})) if (!(name in claims)) claims[name] = value;
     return this.sign(s.tenantId, claims, req.lifetimeSec);
   }
 

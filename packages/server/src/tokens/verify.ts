@@ -20,6 +20,8 @@ export interface VerifiedToken {
   /** Epoch seconds. */
   exp: number;
   claims: JWTPayload;
+  /** A run token's run: it acts for that run alone (compute/runTokens.ts decides what it may do). */
+  run?: { scope: string; runRowId: string };
 }
 
 /** Allowed clock skew between replicas and clients, in seconds. */
@@ -102,7 +104,7 @@ export class TokenVerifier {
     if (!audience) throw invalid('its audience is not a resource of this server');
     const kind = payload.idtyp === 'app' ? 'app' : 'user';
     if (typeof payload.oid !== 'string') throw invalid("its 'oid' claim is missing");
-    return {
+    const verified: VerifiedToken = {
       tenantId: tid,
       objectId: payload.oid,
       kind,
@@ -111,6 +113,11 @@ export class TokenVerifier {
       exp: payload.exp!,
       claims: payload,
     };
+    if (payload.xms_run !== undefined || payload.xms_rid !== undefined) {
+      if (typeof payload.xms_run !== 'string' || typeof payload.xms_rid !== 'string') throw invalid("its run claims are malformed");
+      verified.run = { scope: payload.xms_run, runRowId: payload.xms_rid };
+    }
+    return verified;
   }
 
   /** Forgets every cached verification (tests use it after withdrawing a key by hand). */

@@ -29,6 +29,8 @@ export interface WorkspaceServices {
   webServices: WebServices;
   /** Limits on services, workers, memory and model storage, and their overrides. */
   quotas: Quotas;
+  /** Called after a resource group or workspace is deleted (compute forgets the identities that went with it). */
+  afterScopeRemoved: Array<() => Promise<void>>;
 }
 
 /** Where model files live, how large an upload may be, and the default quotas (from the server's config). */
@@ -40,8 +42,10 @@ export interface WorkspaceOptions {
 
 /** Builds the workspace part; deleting a resource removes the role assignments at its scope through `access`. */
 export function createWorkspaceServices(store: Store, clock: Clock, access: AccessControl, options: WorkspaceOptions, master: MasterKey): WorkspaceServices {
+  const afterScopeRemoved: Array<() => Promise<void>> = [];
   const scopeRemoved: ScopeRemoved = async (tenantId, scope) => {
     await access.assignments.removeUnder(tenantId, scope);
+    for (const hook of afterScopeRemoved) await hook();
   };
   // Deleting workspaces deletes their model rows; their files go after, where nothing else
   // holds them, and so do their quota overrides. (Called only after every part below is built.)
@@ -69,5 +73,5 @@ export function createWorkspaceServices(store: Store, clock: Clock, access: Acce
       return models.materialize(await models.getVersion(model.workspaceId, model.name, String(model.version)));
     },
   });
-  return { subscriptions, resourceGroups, workspaces, scopes: new ScopeResolver(subscriptions, resourceGroups, workspaces), models, webServices, quotas };
+  return { subscriptions, resourceGroups, workspaces, scopes: new ScopeResolver(subscriptions, resourceGroups, workspaces), models, webServices, quotas, afterScopeRemoved };
 }

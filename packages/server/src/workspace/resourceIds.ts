@@ -53,6 +53,15 @@ const CANONICAL = new Map(
     'regenerateKeys',
     'getLogs',
     'token',
+    'Microsoft.ManagedIdentity',
+    'userAssignedIdentities',
+    'nodes',
+    'registerNode',
+    'rotateCredential',
+    'cancel',
+    'logs',
+    'metrics',
+    'artifacts',
   ].map((w) => [w.toLowerCase(), w]),
 );
 

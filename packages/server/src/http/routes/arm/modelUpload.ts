@@ -6,17 +6,24 @@
 import busboy from 'busboy';
 import type { Readable } from 'node:stream';
 import { TesseraError } from '../../../errors.js';
-import { MAX_MODEL_FILES, type ModelUpload } from '../../../workspace/models.js';
+import { MAX_MODEL_FILES } from '../../../workspace/models.js';
 import type { MultipartBody } from '../../multipart.js';
 
 const MAX_FIELD_BYTES = 64 * 1024;
+
+/** Where an upload's parts go: a model version being made, or a run's artifacts. */
+export interface UploadSink {
+  addFile(path: string, stream: Readable): Promise<void>;
+  setDescription(value: string): void;
+  setTags(value: string): void;
+}
 
 function malformed(detail: string): TesseraError {
   return new TesseraError('InvalidRequestContent', `The multipart body is malformed: ${detail}.`);
 }
 
 /** Parses `body` into `upload`; rejects with the first refusal (the rest of the body is left unread). */
-export function receiveModelUpload(body: MultipartBody, upload: ModelUpload, uploadLimit: number): Promise<void> {
+export function receiveModelUpload(body: MultipartBody, upload: UploadSink, uploadLimit: number): Promise<void> {
   let parser: busboy.Busboy;
   try {
     parser = busboy({

@@ -8,8 +8,10 @@ import { TesseraError } from '../../../errors.js';
 export interface ArmQuery {
   apiVersion: string | undefined;
   filter: FilterClause[];
-  /** `path`: the file of a model version to download. */
+  /** `path`: the file of a model version (or a run's artifact) to download. */
   path: string | undefined;
+  /** Every parameter by its lower-cased name (`experimentname`, `status`, `after`…). */
+  params: Record<string, string>;
 }
 
 export type FilterClause =
@@ -23,7 +25,7 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Reads the query: one value per parameter, printable, at most 2048 characters. */
 export function readQuery(raw: unknown): ArmQuery {
-  const query: ArmQuery = { apiVersion: undefined, filter: [], path: undefined };
+  const query: ArmQuery = { apiVersion: undefined, filter: [], path: undefined, params: {} };
   if (raw === null || typeof raw !== 'object') return query;
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
     const safeKey = /^[\w$.-]{1,64}$/.test(key) ? `'${key}'` : 'with an unprintable name';
@@ -32,6 +34,7 @@ export function readQuery(raw: unknown): ArmQuery {
       throw new TesseraError('InvalidParameter', `The query parameter ${safeKey} is too long or holds a control character.`);
     }
     const lower = key.toLowerCase();
+    query.params[lower] = value;
     if (lower === 'api-version') query.apiVersion = value;
     else if (lower === '$filter') query.filter = parseFilter(value);
     else if (lower === 'path') query.path = value;

@@ -12,7 +12,8 @@ import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyReques
 import type { Services } from '../../../services.js';
 import type { WorkspaceServices } from '../../../workspace/index.js';
 import { TesseraError } from '../../../errors.js';
-import { authorize, requireAuth, type Caller } from '../../auth.js';
+import { authorize, requireAuth, runTokenRefused, type Caller } from '../../auth.js';
+import { runTokenAllows } from '../../../compute/runTokens.js';
 import { parseSegments, resourceId, type ResourceLevel, type ResourcePath } from '../../../workspace/resourceIds.js';
 import { readQuery, type ArmQuery } from './query.js';
 import { MultipartBody, multipartNotAccepted, type MultipartRouteConfig } from '../../multipart.js';
@@ -135,7 +136,7 @@ export class ArmRouter {
 
   /** Registers the catch-all routes on `app` (the public URL's prefix is the instance's). */
   register(app: FastifyInstance): void {
-    const authenticate = requireAuth(this.services, 'management');
+    const authenticate = requireAuth(this.services, 'management', { allowRunTokens: true });
     const limits = [...this.operations.values()].map((op) => op.bodyLimit ?? 0);
     app.route({
       method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST'],
@@ -197,6 +198,10 @@ export class ArmRouter {
     const permission = permissionFor(method, path);
     const query = readQuery(request.query);
     if ((op.check ?? 'rule') === 'rule') await authorize(this.services, request, permission.action, permission.scope);
+    // A run token reaches only what its rule allows; lists and body-checked operations filter by roles, so they too must pass it.
+    else if (caller.token.run && !runTokenAllows(caller.token.run.scope, permission.action, permission.scope).allowed) {
+      throw runTokenRefused(caller, `perform action '${permission.action}' over scope '${permission.scope}'`);
+    }
     const multipart = request.body instanceof MultipartBody;
     if (multipart && !op.multipart) throw multipartNotAccepted();
     if (!multipart && request.body !== undefined && bodyBytes(request) > (op.bodyLimit ?? this.services.config.bodyLimit)) {
