@@ -243,7 +243,7 @@ function sandboxPolicy(options: ServeOptions, env: NodeJS.ProcessEnv): SandboxPo
 }
 
 /** `name=/dir,name2=/dir2`: the environments jobs may name. */
-function parseEnvironments(value: string | undefined): Record<string, string> {
+export function parseEnvironments(value: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   if (!value) return out;
   for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {

@@ -22,6 +22,8 @@ export interface NodeAgentOptions {
 
 export class NodeAgent {
   private readonly jobs = new Map<string, JobProcess>();
+  /** Runs told to stop and still ending: not named in polls again (the answer would repeat). */
+  private readonly stopping = new Set<string>();
   private readonly identity: IdentityEndpoint;
   private running = false;
   private loop: Promise<void> | undefined;
@@ -53,14 +55,23 @@ export class NodeAgent {
     while (this.running) {
       try {
         const free = capacity - this.jobs.size;
-        const answer = await link.poll({ running: [...this.jobs.keys()], capacity: free, waitSec: free > 0 ? this.options.waitSec : Math.min(2, this.options.waitSec) }, this.abort.signal);
-        for (const id of answer.cancel) this.jobs.get(id)?.stop('Canceled', { code: 'Canceled', message: 'The job was canceled.' });
+        const running = [...this.jobs.keys()].filter((id) => !this.stopping.has(id));
+        const answer = await link.poll({ running, capacity: free, waitSec: free > 0 ? this.options.waitSec : Math.min(2, this.options.waitSec) }, this.abort.signal);
+        for (const id of answer.cancel) {
+          this.stopping.add(id);
+          this.jobs.get(id)?.stop('Canceled', { code: 'Canceled', message: 'The job was canceled.' });
+        }
         for (const run of answer.runs) {
           const job = new JobProcess(run, link, this.identity, this.options.resources, this.options.onError);
           this.jobs.set(run.runRowId, job);
-          void job.done.finally(() => this.jobs.delete(run.runRowId));
+          void job.done.finally(() => {
+            this.jobs.delete(run.runRowId);
+            this.stopping.delete(run.runRowId);
+          });
         }
         if (answer.runs.length === 0 && answer.cancel.length === 0 && free <= 0) await this.sleep(1000);
+        // A direct link may answer without any I/O (SQLite is synchronous): yield, so the server keeps serving.
+        else await new Promise((resolve) => setImmediate(resolve));
       } catch (err) {
         if (!this.running) break;
         if (err instanceof NodeLinkRefusal && (err.status === 401 || err.status === 403)) {

@@ -45,11 +45,15 @@ const FLUSH_MS = 300;
 
 /** The SDK's package directory, shown to JavaScript runs as `@tessera/sdk` (absent when not installed beside the server). */
 function sdkPackage(): string | undefined {
+  let dir: string;
   try {
-    return path.dirname(createRequire(import.meta.url).resolve('@tessera/sdk/package.json'));
+    dir = path.dirname(createRequire(import.meta.url).resolve('@tessera/sdk'));
   } catch {
     return undefined;
   }
+  // Its entry point is below the package (dist/src/index.js): the package is where package.json is.
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return fs.existsSync(path.join(dir, 'package.json')) ? dir : undefined;
 }
 
 async function listFiles(root: string, rel = ''): Promise<string[]> {
@@ -195,6 +199,8 @@ export class JobProcess {
         label: `run-${run.runRowId.slice(0, 8)}`,
       });
       const child = this.worker.child;
+      // Listened for at once: a quick script may be gone before the next await returns.
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
       readline.createInterface({ input: child.stdout!, crlfDelay: Infinity }).on('line', (line) => this.log('stdout', line));
       readline.createInterface({ input: child.stderr!, crlfDelay: Infinity }).on('line', (line) => this.log('stderr', line));
       child.on('error', (err) => {
@@ -202,7 +208,7 @@ export class JobProcess {
       });
       await this.flush({ status: 'Running' });
       const timeout = setTimeout(() => this.stop('Failed', { code: 'Timeout', message: `The job ran past its timeout of ${run.timeoutSec} s and was stopped.` }), run.timeoutSec * 1000);
-      exit = await new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+      exit = await exited;
       clearTimeout(timeout);
       // Whatever the script left running ends with it.
       const { outOfMemory } = await this.worker.finish();
