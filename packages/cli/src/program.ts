@@ -16,6 +16,8 @@ import { registerAdminQuota } from './commands/adminQuota.js';
 import { registerGroup } from './commands/group.js';
 import { registerMlWorkspace } from './commands/mlWorkspace.js';
 import { registerRole } from './commands/role.js';
+import { registerIdentity } from './commands/identity.js';
+import { registerNode } from './commands/node.js';
 
 /** The CLI's version, printed by `tessera --version` (or -V). */
 export const CLI_VERSION = '0.1.0';
@@ -47,5 +49,7 @@ export function buildProgram(): Command {
   registerGroup(program);
   registerMlWorkspace(program);
   registerRole(program);
+  registerIdentity(program);
+  registerNode(program);
   return program;
 }

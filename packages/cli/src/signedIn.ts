@@ -4,6 +4,7 @@ import {
   AuthorizationManagement,
   CliAuthentication,
   Directory,
+  ManagedIdentities,
   ResourceManagement,
   ServicePrincipals,
   TesseraClient,
@@ -22,6 +23,8 @@ export interface SignedIn {
   resources: ResourceManagement;
   /** Role definitions, role assignments, access checks. */
   rbac: AuthorizationManagement;
+  /** User-assigned managed identities. */
+  identities: ManagedIdentities;
 }
 
 /** Clients for the server of the stored session; throws NotSignedInError without one. */
@@ -38,5 +41,6 @@ export async function signedIn(): Promise<SignedIn> {
     admin: new Administration(client),
     resources: new ResourceManagement(client),
     rbac: new AuthorizationManagement(client),
+    identities: new ManagedIdentities(client),
   };
 }

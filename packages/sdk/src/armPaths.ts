@@ -7,7 +7,7 @@ const seg = encodeURIComponent;
 
 /** A resource name fit to go in a resource ID: no slash, no control character. */
 function name(value: string, what: string): string {
-  if (typeof value !== 'string' || value === '' || /[/\\?#\u0000-\u001f\u007f]/.test(value)) throw new TypeError(`The ${what} must be a non-empty name without slashes.`);
+  if (typeof value !== 'string' || value === '' || value === '.' || value === '..' || /[/\\?#\u0000-\u001f\u007f]/.test(value)) throw new TypeError(`The ${what} must be a non-empty name without slashes.`);
   return value;
 }
 
@@ -49,4 +49,20 @@ export function resourceGroupId(subscription: string, resourceGroup: string): st
 /** `/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{ws}`. */
 export function workspaceId(subscription: string, resourceGroup: string, workspace: string): string {
   return `${resourceGroupId(subscription, resourceGroup)}/providers/Microsoft.MachineLearningServices/workspaces/${name(workspace, 'workspace name')}`;
+}
+
+/** `/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}`. */
+export function userAssignedIdentityId(subscription: string, resourceGroup: string, identity: string): string {
+  return `${resourceGroupId(subscription, resourceGroup)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name(identity, 'identity name')}`;
+}
+
+/**
+ * `value` percent-encoded as one path segment of a child resource (`/computes/{name}`);
+ * a TypeError for what a URL would not keep as one (empty, `.`, `..`) and for control characters.
+ */
+export function pathSegment(value: string, what: string): string {
+  if (typeof value !== 'string' || value === '' || value === '.' || value === '..' || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new TypeError(`The ${what} must be a non-empty name without control characters.`);
+  }
+  return encodeURIComponent(value);
 }

@@ -4,14 +4,16 @@
  * {@link RENEW_BEFORE_EXPIRY_MS} before expiry; otherwise the refresh token is redeemed
  * under the session lock, and the rotated refresh token saved before the token is returned.
  * A service principal's session (`tessera login --service-principal`) has no refresh
- * token: its secret or certificate asks for a new token, which is saved the same way.
+ * token: its secret or certificate asks for a new token, which is saved the same way; a
+ * managed identity's (`tessera login --identity`) asks the node's identity endpoint.
  */
 import { promises as fs } from 'node:fs';
 import { AbstractAuthentication, RENEW_BEFORE_EXPIRY_MS, type AuthenticationOptions } from './abstractAuthentication.js';
 import type { AccessToken } from './audience.js';
 import { NotSignedInError, TesseraApiError, TesseraConnectionError } from './errors.js';
 import { HttpClient, type HttpClientOptions } from './http.js';
-import { configDir, readStoredSession, writeSession, type CachedAccessToken, type ServicePrincipalSession, type Session, type StoredSession } from './session.js';
+import { requestManagedIdentityToken, resourceOfAudience } from './msiAuthentication.js';
+import { configDir, readStoredSession, writeSession, type CachedAccessToken, type IdentitySession, type ServicePrincipalSession, type Session, type StoredSession } from './session.js';
 import { withSessionLock } from './sessionLock.js';
 import { ServicePrincipalAuthentication } from './servicePrincipalAuthentication.js';
 import { refreshGrant } from './tokenEndpoint.js';
@@ -23,8 +25,10 @@ export interface Account {
   /** The user's name (`admin@tessera.local`), or a service principal's application id. */
   user: string;
   objectId: string;
-  /** Set for a service principal's session only (as az's `user.type`). */
+  /** Set for a service principal's or a managed identity's session (as az's `user.type`). */
   type?: 'servicePrincipal';
+  /** A managed identity's session: `MSI` (the compute's default identity) or `MSIClient-{clientId}`, as az shows it. */
+  assignedIdentityInfo?: string;
 }
 
 /** Options of {@link CliAuthentication}. */
@@ -36,6 +40,10 @@ export interface CliAuthenticationOptions extends AuthenticationOptions, HttpCli
 /** The account a session belongs to. */
 export function accountOf(session: StoredSession): Account {
   if (session.kind === 'servicePrincipal') return { server: session.server, tenantId: session.tenantId, user: session.appId, objectId: session.objectId, type: 'servicePrincipal' };
+  if (session.kind === 'identity') {
+    const assignedIdentityInfo = session.requestedClientId === undefined ? 'MSI' : `MSIClient-${session.requestedClientId}`;
+    return { server: session.server, tenantId: session.tenantId, user: session.clientId, objectId: session.objectId, type: 'servicePrincipal', assignedIdentityInfo };
+  }
   return { server: session.server, tenantId: session.tenantId, user: session.username, objectId: session.objectId };
 }
 
@@ -74,7 +82,11 @@ export class CliAuthentication extends AbstractAuthentication {
     return withSessionLock(this.configDir, async () => {
       // Read again under the lock: another process may have refreshed meanwhile.
       const session = await this.session();
-      return this.reusable(session, resource) ?? (session.kind === 'servicePrincipal' ? this.servicePrincipalToken(session, resource) : this.refresh(session, resource));
+      const reused = this.reusable(session, resource);
+      if (reused) return reused;
+      if (session.kind === 'servicePrincipal') return this.servicePrincipalToken(session, resource);
+      if (session.kind === 'identity') return this.identityToken(session, resource);
+      return this.refresh(session, resource);
     });
   }
 
@@ -108,6 +120,15 @@ export class CliAuthentication extends AbstractAuthentication {
     const token: AccessToken = { token: response.access_token, expiresOn: nowSec + response.expires_in };
     await writeSession(this.configDir, { ...session, refreshToken: response.refresh_token, tokens: withToken(session.tokens, resource, token, nowSec) });
     return token;
+  }
+
+  /** A managed identity's new token for `resource`, from the node's identity endpoint, saved in the session. Call under the lock. */
+  private async identityToken(session: IdentitySession, resource: string): Promise<AccessToken> {
+    const selector = session.requestedClientId === undefined ? undefined : { type: 'client_id' as const, value: session.requestedClientId };
+    const { token, expiresOn } = await requestManagedIdentityToken(this.http, resourceOfAudience(resource), selector);
+    const nowSec = Math.floor(this.clock() / 1000);
+    await writeSession(this.configDir, { ...session, tokens: withToken(session.tokens, resource, { token, expiresOn }, nowSec) });
+    return { token, expiresOn };
   }
 
   /** A service principal's new token for `resource` (client credentials), saved in the session. Call under the lock. */

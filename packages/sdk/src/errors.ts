@@ -75,3 +75,42 @@ export class NotSignedInError extends Error {
     this.name = 'NotSignedInError';
   }
 }
+
+/** A token could not be had from the node's managed-identity endpoint. */
+export class ManagedIdentityError extends Error {
+  /**
+   * `NoIdentityEndpoint` (neither IDENTITY_ENDPOINT + IDENTITY_HEADER nor MSI_ENDPOINT +
+   * MSI_SECRET is set), `IdentityRefused` (the endpoint answered 400 or 401),
+   * `InvalidResponse` (an answer without a usable token).
+   */
+  readonly code: 'NoIdentityEndpoint' | 'IdentityRefused' | 'InvalidResponse';
+  /** The endpoint's HTTP status, for `IdentityRefused`. */
+  readonly status: number | undefined;
+
+  constructor(code: ManagedIdentityError['code'], message: string, status?: number) {
+    super(message);
+    this.name = 'ManagedIdentityError';
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** A run could not be submitted, waited for or acted for. */
+export class RunError extends Error {
+  /**
+   * `RunFailed` (the run ended Failed), `WaitTimeout` (still not finished when the wait
+   * ended), `RunTokenExpired` (the run token is past its expiry), `NotInRun` (the
+   * environment of a submitted run is missing or incomplete), `OfflineRun` (what an
+   * offline run cannot do), `InvalidSubmission` (a run configuration refused before sending).
+   */
+  readonly code: 'RunFailed' | 'WaitTimeout' | 'RunTokenExpired' | 'NotInRun' | 'OfflineRun' | 'InvalidSubmission';
+  /** The run, when there is one. */
+  readonly runId: string | undefined;
+
+  constructor(code: RunError['code'], message: string, runId?: string) {
+    super(message);
+    this.name = 'RunError';
+    this.code = code;
+    this.runId = runId;
+  }
+}

@@ -21,6 +21,8 @@ export interface HttpRequest {
   formData?: FormData;
   /** Sent as `Authorization: Bearer <token>`. */
   token?: string;
+  /** More headers (a managed-identity endpoint's secret header); never quoted in an error. */
+  headers?: Record<string, string>;
   /** Overrides the client's timeout for this request (long uploads and downloads). */
   timeoutMs?: number;
 }
@@ -145,7 +147,7 @@ export class HttpClient {
       throw new TypeError('The server URL is not a valid URL.');
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError('The server URL must start with http:// or https://.');
-    const headers: Record<string, string> = { accept, 'user-agent': `tessera-sdk/0.1.0 node/${process.version}` };
+    const headers: Record<string, string> = { ...request.headers, accept, 'user-agent': `tessera-sdk/0.1.0 node/${process.version}` };
     let body: string | FormData | undefined;
     if (request.json !== undefined) {
       headers['content-type'] = 'application/json';

@@ -5,7 +5,9 @@
  * {@link DeployClient} of Machine Learning Server, and typed access to the directory,
  * service principals, resource groups and workspaces, role-based access control and
  * administration APIs (signing keys, lockouts, audit, quotas); {@link Workspace} and {@link Model} for the model registry; {@link Webservice} (with
- * {@link InferenceConfig} and a deployment configuration) for web services.
+ * {@link InferenceConfig} and a deployment configuration) for web services; {@link Compute},
+ * {@link ManagedIdentities}, {@link Experiment} and {@link Run} for jobs, with
+ * {@link MsiAuthentication} and {@link AzureMLTokenAuthentication} for the code a run runs.
  */
 export { Audience, TESSERA_CLI_CLIENT_ID, type AccessToken } from './audience.js';
 export { AbstractAuthentication, RENEW_BEFORE_EXPIRY_MS, renewalTime, type AuthenticationOptions } from './abstractAuthentication.js';
@@ -71,7 +73,7 @@ export {
   type WebserviceState,
   type WebserviceUpdateOptions,
 } from './webservice.js';
-export { resourceGroupId, scopePath, subscriptionId, workspaceId } from './armPaths.js';
+export { pathSegment, resourceGroupId, scopePath, subscriptionId, userAssignedIdentityId, workspaceId } from './armPaths.js';
 export { Administration, type AuditQuery, type AuditRecord, type SignInLockout, type SigningAlg, type SigningKeyInfo } from './administration.js';
 export {
   Quotas,
@@ -86,9 +88,42 @@ export {
   type QuotaUsage,
   type QuotaUsageLine,
 } from './quotas.js';
-export { NotSignedInError, TesseraApiError, TesseraConnectionError } from './errors.js';
+export { ManagedIdentityError, NotSignedInError, RunError, TesseraApiError, TesseraConnectionError } from './errors.js';
+export { MsiAuthentication, requestManagedIdentityToken, resourceOfAudience, type IdentityConfig, type ManagedIdentityToken, type MsiAuthenticationOptions } from './msiAuthentication.js';
+export { AzureMLTokenAuthentication, RunTokenAuthentication, RUN_ENV, type ExpiryTime, type RunScope } from './runTokenAuthentication.js';
+export { loginWithManagedIdentity, type ManagedIdentityLoginOptions } from './identityLogin.js';
+export { ManagedIdentities, type UserAssignedIdentity, type UserAssignedIdentityInput } from './identities.js';
+export {
+  COMPUTE_IDENTITY_TYPES,
+  COMPUTE_TYPES,
+  Compute,
+  identityResourceId,
+  type ComputeCreateOptions,
+  type ComputeIdentityType,
+  type ComputeNode,
+  type ComputeResource,
+  type ComputeType,
+  type NodeRegistration,
+} from './compute.js';
+export { Experiment, isExperimentName, newRunId, type RunConfig } from './experiment.js';
+export {
+  FINAL_RUN_STATUSES,
+  RUN_POLL_MS,
+  Run,
+  printableLogText,
+  type JobResource,
+  type MetricValue,
+  type RunArtifact,
+  type RunLogLine,
+  type RunLogPage,
+  type RunMetric,
+  type RunStatus,
+  type RunWaitOptions,
+} from './run.js';
+export { MAX_CODE_BYTES, MAX_CODE_FILES, SKIPPED_FOLDERS, codeFilesOf } from './codeSnapshot.js';
+export { interpreterOf, quoteArgument, scriptCommand, splitCommandLine } from './commandLine.js';
 export { DEFAULT_TIMEOUT_MS, type HttpClientOptions } from './http.js';
 export { configDir, readSession, sessionPath, type CachedAccessToken, type Session } from './session.js';
-export { readStoredSession, type ServicePrincipalSession, type StoredSession } from './session.js';
+export { readStoredSession, type IdentitySession, type ServicePrincipalSession, type StoredSession } from './session.js';
 export { LOCK_STALE_MS, lockPath } from './sessionLock.js';
 export { normalizeServerUrl } from './serverUrl.js';

@@ -172,6 +172,29 @@ export class Model {
     }
   }
 
+  /**
+   * Registers a new version that points at files the server holds already (a run's
+   * artifact: `azureml://jobs/{runId}/outputs/artifacts/paths/{path}`), numbered as
+   * {@link Model.register} numbers them.
+   * @example await Model.registerFromUri({ workspace: ws, modelName: 'mnist', modelUri: `azureml://jobs/${run.id}/outputs/artifacts/paths/outputs/model.onnx` })
+   */
+  static async registerFromUri(options: Omit<ModelRegisterOptions, 'modelPath'> & { modelUri: string }): Promise<Model> {
+    const explicit = options.version;
+    const properties: Record<string, unknown> = { modelUri: options.modelUri };
+    if (options.description !== undefined) properties.description = options.description;
+    if (options.tags !== undefined) properties.tags = options.tags;
+    for (let attempt = 0; ; attempt++) {
+      const version = explicit ?? (await Model.nextVersion(options.workspace, options.modelName));
+      try {
+        const created = await options.workspace.request<VersionResource>('PUT', `/models/${seg(options.modelName)}/versions/${version}`, { properties });
+        return Model.fromResource(options.workspace, created);
+      } catch (err) {
+        if (explicit === undefined && attempt < VERSION_RETRIES && err instanceof TesseraApiError && err.status === 409) continue;
+        throw err;
+      }
+    }
+  }
+
   private static async nextVersion(workspace: Workspace, name: string): Promise<number> {
     try {
       const model = await workspace.request<ContainerResource>('GET', `/models/${seg(name)}`);

@@ -11,6 +11,7 @@ export const API_VERSIONS = {
   resourceGroups: '2021-04-01',
   workspaces: '2024-04-01',
   authorization: '2022-04-01',
+  managedIdentities: '2023-01-31',
 } as const;
 
 /** A subscription: the top of the resource hierarchy (a Tessera tenant has one). */

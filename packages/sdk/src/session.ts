@@ -54,8 +54,26 @@ export interface ServicePrincipalSession {
   tokens: Record<string, CachedAccessToken>;
 }
 
-/** Any session file: a user's, or a service principal's. */
-export type StoredSession = Session | ServicePrincipalSession;
+/**
+ * What `tessera login --identity` stores, inside a job on a compute with a managed
+ * identity: who the identity is and the tokens it got. No secret: a new token is asked of
+ * the node's identity endpoint, whose header value is read from the environment each time.
+ */
+export interface IdentitySession {
+  kind: 'identity';
+  server: string;
+  tenantId: string;
+  /** The identity's client (application) id. */
+  clientId: string;
+  /** The identity's object (principal) id. */
+  objectId: string;
+  /** The client id asked for (`--username`); absent: the compute's default identity. */
+  requestedClientId?: string;
+  tokens: Record<string, CachedAccessToken>;
+}
+
+/** Any session file: a user's, a service principal's, or a managed identity's. */
+export type StoredSession = Session | ServicePrincipalSession | IdentitySession;
 
 const SESSION_FILE = 'session.json';
 
@@ -102,13 +120,18 @@ function validSession(value: unknown, file: string): StoredSession {
     if (!isString(sp.appId) || !isString(sp.objectId) || !credentialOk) throw damaged();
     return { ...(sp as ServicePrincipalSession), tokens: validTokens(sp.tokens) };
   }
+  if (common.kind === 'identity') {
+    const id = value as Partial<IdentitySession>;
+    if (!isString(id.clientId) || !isString(id.objectId) || (id.requestedClientId !== undefined && !isString(id.requestedClientId))) throw damaged();
+    return { ...(id as IdentitySession), tokens: validTokens(id.tokens) };
+  }
   const s = value as Partial<Session>;
   const fieldsOk = (s.kind === undefined || s.kind === 'user') && isString(s.username) && isString(s.objectId) && isString(s.clientId) && isString(s.refreshToken);
   if (!fieldsOk) throw damaged();
   return { ...(s as Session), tokens: validTokens(s.tokens) };
 }
 
-/** The session in `dir`, a user's or a service principal's, or undefined when there is none. */
+/** The session in `dir` (a user's, a service principal's or a managed identity's), or undefined when there is none. */
 export async function readStoredSession(dir: string): Promise<StoredSession | undefined> {
   const file = sessionPath(dir);
   let text: string;
@@ -135,6 +158,9 @@ export async function readSession(dir: string): Promise<Session | undefined> {
   const session = await readStoredSession(dir);
   if (session?.kind === 'servicePrincipal') {
     throw new NotSignedInError(`the session in ${sessionPath(dir)} is a service principal's (tessera login --service-principal), not a user's`);
+  }
+  if (session?.kind === 'identity') {
+    throw new NotSignedInError(`the session in ${sessionPath(dir)} is a managed identity's (tessera login --identity), not a user's`);
   }
   return session;
 }

@@ -50,9 +50,9 @@ export function userSessionFrom(server: string, response: TokenResponse, options
   };
 }
 
-/** Revokes a user session's refresh-token chain at its server (a service principal's has none). */
+/** Revokes a user session's refresh-token chain at its server (a service principal's or an identity's has none). */
 export async function revokeSession(http: HttpClient, session: StoredSession): Promise<void> {
-  if (session.kind === 'servicePrincipal') return;
+  if (session.kind === 'servicePrincipal' || session.kind === 'identity') return;
   await http.send({ method: 'DELETE', url: `${session.server}/login/refreshToken?refreshToken=${encodeURIComponent(session.refreshToken)}` });
 }
 

@@ -92,6 +92,17 @@ export class Workspace {
   }
 
   /**
+   * A handle on a workspace by its names, without asking the server: for credentials that
+   * may not read the workspace itself (a run token may act only on its run).
+   * @example const ws = Workspace.fromIds({ subscriptionId, resourceGroup: 'ml', name: 'ws1', auth, serverUrl });
+   */
+  static fromIds(options: Omit<WorkspaceGetOptions, 'auth' | 'serverUrl'> & { auth: AbstractAuthentication; serverUrl: string }): Workspace {
+    const ws = new Workspace(new TesseraClient(options.serverUrl, options.auth), options.subscriptionId, options.resourceGroup, options.name, undefined);
+    void ws.id; // checks the names now, not at the first request
+    return ws;
+  }
+
+  /**
    * The workspace a `config.json` names: `path` (a file, or a directory to search from;
    * default the current directory), trying `config.json` then `.azureml/config.json` in
    * the directory and each parent. Without `auth`, the CLI session is used with the

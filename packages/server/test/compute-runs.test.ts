@@ -110,6 +110,19 @@ describe('runs on the built-in node', () => {
     assert.deepEqual(list.body.value.map((a) => a.path).sort(), ['outputs/answer.txt', 'outputs/run_token.txt', 'outputs/uploaded.txt']);
     const answer = await fetch(world.url(`${world.ws}/jobs/probe/artifacts`, 'api-version=1&path=outputs/answer.txt'), { headers: { authorization: `Bearer ${world.admin}` } });
     assert.equal(await answer.text(), '42');
+    // A finished run's output becomes a model version.
+    const registered = await call<{ properties: Record<string, unknown> }>(world.url(`${world.ws}/models/from-run/versions/1`), {
+      method: 'PUT',
+      token: world.admin,
+      body: { properties: { modelUri: 'azureml://jobs/probe/outputs/artifacts/paths/outputs/answer.txt', description: 'from a run' } },
+    });
+    assert.equal(registered.status, 201, JSON.stringify(registered.body));
+    const file = await fetch(world.url(`${world.ws}/models/from-run/versions/1`, 'api-version=1&path=answer.txt'), { headers: { authorization: `Bearer ${world.admin}` } });
+    assert.equal(await file.text(), '42');
+    for (const modelUri of ['azureml://jobs/probe/outputs/artifacts/paths/nothing-here', 'file:///etc/passwd', 'azureml://jobs/nobody/outputs/artifacts/paths/x']) {
+      const bad = await call(world.url(`${world.ws}/models/from-run/versions/2`), { method: 'PUT', token: world.admin, body: { properties: { modelUri } } });
+      assert.ok(bad.status === 400 || bad.status === 404, `${modelUri} → ${bad.status}`);
+    }
 
     // After its run ended, the run token is refused; so is one with an edited claim.
     const tokenRes = await fetch(world.url(`${world.ws}/jobs/probe/artifacts`, 'api-version=1&path=outputs/run_token.txt'), { headers: { authorization: `Bearer ${world.admin}` } });

@@ -5,6 +5,7 @@
  *   tessera login --server URL --use-device-code         a code to enter on another device
  *   tessera login --server URL -u NAME [-p PASSWORD]     a password (prompted for, without echo, on a terminal)
  *   tessera login --server URL --service-principal -u APPID (-p SECRET | --certificate FILE) --tenant T
+ *   tessera login --identity [-u CLIENT_ID]             inside a job: the compute's managed identity (server: AZUREML_SERVICE_ENDPOINT)
  *
  * Each keeps the session in the same file (see the SDK's session.ts); a replaced user
  * session is revoked at the server. Without --server, the current session's server is used.
@@ -13,6 +14,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import {
   loginWithBrowser,
   loginWithDeviceCode,
+  loginWithManagedIdentity,
   loginWithPassword,
   loginWithServicePrincipal,
   logout,
@@ -33,6 +35,7 @@ interface LoginOptions {
   tenant?: string;
   useDeviceCode?: boolean;
   servicePrincipal?: boolean;
+  identity?: boolean;
   certificate?: string;
   timeout?: number;
 }
@@ -71,8 +74,14 @@ async function openBrowserAndSay(url: string): Promise<void> {
 }
 
 async function login(o: LoginOptions): Promise<Account> {
-  const forms = [o.useDeviceCode && '--use-device-code', o.servicePrincipal && '--service-principal'].filter(Boolean);
-  if (forms.length > 1) throw new UsageError('--use-device-code and --service-principal cannot be combined');
+  const forms = [o.useDeviceCode && '--use-device-code', o.servicePrincipal && '--service-principal', o.identity && '--identity'].filter(Boolean);
+  if (forms.length > 1) throw new UsageError(`${forms.join(' and ')} cannot be combined`);
+  if (o.identity) {
+    if (o.password !== undefined || o.certificate !== undefined || o.tenant !== undefined || o.timeout !== undefined) {
+      throw new UsageError("--identity takes no password, certificate, tenant or timeout: the compute's identity endpoint answers (-u names a user-assigned identity's client id)");
+    }
+    return loginWithManagedIdentity({ server: o.server, clientId: o.username });
+  }
   if (o.certificate !== undefined && !o.servicePrincipal) throw new UsageError('--certificate is for --service-principal');
   if (o.timeout !== undefined && (o.servicePrincipal || o.username !== undefined)) throw new UsageError('--timeout is for the browser and device-code sign-ins');
 
@@ -110,13 +119,14 @@ async function login(o: LoginOptions): Promise<Account> {
 export function registerLogin(program: Command): void {
   program
     .command('login')
-    .description('sign in (in a browser, with a device code, a password, or as a service principal) and keep the session in ~/.tessera (TESSERA_CONFIG_DIR)')
+    .description('sign in (in a browser, with a device code, a password, as a service principal or a managed identity) and keep the session in ~/.tessera (TESSERA_CONFIG_DIR)')
     .option('--server <url>', "the server, e.g. https://127.0.0.1:5080 (default: the current session's)", parseServerUrl)
     .option('-u, --username <name>', "user name (then a password, not the browser); with --service-principal, the application id")
     .option('-p, --password <password>', 'password; with --service-principal, the client secret (left out on a terminal, it is prompted for without echo)')
     .option('--tenant <tenant>', "tenant id or domain (default: the server's default tenant)")
     .option('--use-device-code', "sign in on another device: print a code to enter on the server's device-login page")
     .option('--service-principal', 'sign in as a service principal: -u APPID with -p SECRET or --certificate FILE, and --tenant')
+    .option('--identity', "inside a job: sign in as the compute's managed identity (-u CLIENT_ID for a user-assigned one; server: --server or AZUREML_SERVICE_ENDPOINT)")
     .option('--certificate <file>', "with --service-principal: a PEM file holding the principal's certificate and its private key")
     .option('--timeout <seconds>', 'how long to wait for the browser or device-code sign-in (default: 300 s for the browser; a device code\'s own lifetime)', parseSeconds)
     .action(printing((o: LoginOptions) => login(o)));

@@ -13,6 +13,9 @@ import { subscriptionOption } from './group.js';
 import { assignmentView } from './role.js';
 import { registerMlModel } from './mlModel.js';
 import { registerMlService } from './mlService.js';
+import { registerMlCompute } from './mlCompute.js';
+import { registerMlRun } from './mlRun.js';
+import { registerMlJob } from './mlJob.js';
 
 interface WorkspaceOptions {
   workspaceName: string;
@@ -39,7 +42,7 @@ function workspaceCommand(parent: Command, name: string, description: string): C
 
 /** Adds `ml workspace` to `program`. */
 export function registerMlWorkspace(program: Command): void {
-  const ml = program.command('ml').description('machine learning: workspaces, models and web services');
+  const ml = program.command('ml').description('machine learning: workspaces, models, web services, computes, runs and jobs');
   const workspace = ml.command('workspace').description('workspaces');
 
   workspaceCommand(workspace, 'create', 'create a workspace in a resource group, or update its tags and properties')
@@ -107,4 +110,7 @@ export function registerMlWorkspace(program: Command): void {
 
   registerMlModel(ml);
   registerMlService(ml);
+  registerMlCompute(ml);
+  registerMlRun(ml);
+  registerMlJob(ml);
 }

@@ -69,6 +69,7 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--sandbox <mode>', 'isolate entry scripts with bubblewrap: required, auto (when the kernel allows) or off (TESSERA_SANDBOX; default auto)').choices(['required', 'auto', 'off']))
     .addOption(new Option('--sandbox-network <network>', "sandboxed scripts' network: none, loopback (their own) or all (the host's) (TESSERA_SANDBOX_NETWORK; default none)").choices(['none', 'loopback', 'all']))
     .option('--isolate-onnx', "run ONNX models in sandboxed worker processes, not the server's (TESSERA_ISOLATE_ONNX)")
+    .addOption(new Option('--local-node <on|off>', "run jobs of computes without registered nodes in this process (TESSERA_LOCAL_NODE; default on)").choices(['on', 'off']))
     .action(async (options: ServeOptions) => {
       // Loaded here, so the other commands start without the server's dependencies.
       const { ConfigError, resolveConfig, startServer } = await import('@tessera/server');

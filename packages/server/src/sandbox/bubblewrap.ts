@@ -93,13 +93,16 @@ export class SandboxIsolation implements Isolation {
     return args;
   }
 
-  async prepare(request: PrepareRequest): Promise<PreparedDeployment> {
+  private async resolvePrograms(names: readonly string[]): Promise<Map<string, ResolvedProgram>> {
     const resolved = new Map<string, ResolvedProgram>();
-    for (const name of request.programs) resolved.set(name, await this.programs.resolve(name));
+    for (const name of names) resolved.set(name, await this.programs.resolve(name));
+    return resolved;
+  }
+
+  async prepare(request: PrepareRequest): Promise<PreparedDeployment> {
+    const resolved = await this.resolvePrograms(request.programs);
     const args = [...this.baseArgs];
-    const roots = new Set<string>();
-    for (const program of resolved.values()) for (const root of program.roots) roots.add(root);
-    for (const root of roots) args.push('--ro-bind', root, root);
+    for (const root of rootsOf(resolved)) args.push('--ro-bind', root, root);
     for (const mount of request.mounts) {
       if (!mount.target.startsWith('/opt/tessera/')) throw new Error(`a runtime mount must go under /opt/tessera, not ${mount.target}`);
       args.push('--ro-bind', mount.source, mount.target);
@@ -114,22 +117,15 @@ export class SandboxIsolation implements Isolation {
       modelDir: modelDirOf(models, APP_DIR),
       baseEnv: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', TMPDIR: '/tmp', LANG: 'C.UTF-8', ...(process.env.TZ ? { TZ: process.env.TZ } : {}) },
       pathOf: (mount) => mount.target,
-      program: (name) => {
-        const found = resolved.get(name);
-        if (!found) throw new Error(`the program ${name} was not prepared`);
-        return found.executable;
-      },
+      program: (name) => executableOf(resolved, name),
       spawn: (command) => this.spawnWorker(args, command, this.seccomp),
     };
   }
 
   async prepareJob(request: PrepareJobRequest): Promise<PreparedJob> {
-    const resolved = new Map<string, ResolvedProgram>();
-    for (const name of request.programs) resolved.set(name, await this.programs.resolve(name));
+    const resolved = await this.resolvePrograms(request.programs);
     const args = [...this.jobArgs];
-    const roots = new Set<string>();
-    for (const program of resolved.values()) for (const root of program.roots) roots.add(root);
-    for (const root of roots) args.push('--ro-bind', root, root);
+    for (const root of rootsOf(resolved)) args.push('--ro-bind', root, root);
     args.push('--bind', request.workDir, JOB_WORK_DIR);
     for (const mount of request.mounts) {
       if (!mount.target.startsWith('/opt/tessera/') && !mount.target.startsWith('/mnt/azureml/')) throw new Error(`a job mount must go under /opt/tessera or /mnt/azureml, not ${mount.target}`);
@@ -141,11 +137,7 @@ export class SandboxIsolation implements Isolation {
       workDir: JOB_WORK_DIR,
       baseEnv: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', TMPDIR: '/tmp', LANG: 'C.UTF-8', ...(process.env.TZ ? { TZ: process.env.TZ } : {}) },
       pathOf: (mount) => mount.target,
-      program: (name) => {
-        const found = resolved.get(name);
-        if (!found) throw new Error(`the program ${name} was not prepared`);
-        return found.executable;
-      },
+      program: (name) => executableOf(resolved, name),
       spawn: (command) => this.spawnWorker(args, command, this.jobSeccomp),
     };
   }
@@ -209,6 +201,19 @@ export class SandboxIsolation implements Isolation {
       },
     };
   }
+}
+
+/** The installations the programs need shown, each once. */
+function rootsOf(resolved: Map<string, ResolvedProgram>): Set<string> {
+  const roots = new Set<string>();
+  for (const program of resolved.values()) for (const root of program.roots) roots.add(root);
+  return roots;
+}
+
+function executableOf(resolved: Map<string, ResolvedProgram>, name: string): string {
+  const found = resolved.get(name);
+  if (!found) throw new Error(`the program ${name} was not prepared`);
+  return found.executable;
 }
 
 /** /usr read-only, and the top-level links into it (or the directories, on a system without merged /usr). */

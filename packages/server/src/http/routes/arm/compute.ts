@@ -70,7 +70,8 @@ const deleteIdentity: ArmOperation = {
   },
 };
 
-async function context(ctx: ArmContext): Promise<WorkspaceContext> {
+/** The addressed workspace with its tenant and names (404 when missing); jobs.ts uses it too. */
+export async function context(ctx: ArmContext): Promise<WorkspaceContext> {
   const ws = await workspaceOf(ctx);
   const found = await workspaceContext(ctx.services.store, ws.rowId);
   if (!found) throw new TesseraError('ResourceNotFound', 'The workspace could not be found.');

@@ -12,20 +12,13 @@ import { JOB_TYPE } from '../../../compute/names.js';
 import { parseJobBody } from '../../../compute/jobInput.js';
 import { RUN_STATUSES, type RunRow } from '../../../compute/runs.js';
 import { jobView } from '../../../compute/runViews.js';
-import { workspaceContext, type WorkspaceContext } from '../../../compute/workspaceContext.js';
+import type { WorkspaceContext } from '../../../compute/workspaceContext.js';
+import { context } from './compute.js';
 import type { MultipartBody } from '../../multipart.js';
 import type { ArmContext, ArmOperation } from './router.js';
 import { fields, objectBody } from './body.js';
 import { mayListUnder, nameOf, readable } from './resources.js';
-import { workspaceOf } from './models.js';
 import { discardRest, receiveModelUpload } from './modelUpload.js';
-
-async function context(ctx: ArmContext): Promise<WorkspaceContext> {
-  const ws = await workspaceOf(ctx);
-  const found = await workspaceContext(ctx.services.store, ws.rowId);
-  if (!found) throw new TesseraError('ResourceNotFound', 'The workspace could not be found.');
-  return found;
-}
 
 async function runOf(ctx: ArmContext): Promise<{ ws: WorkspaceContext; row: RunRow }> {
   const ws = await context(ctx);

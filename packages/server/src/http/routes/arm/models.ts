@@ -12,6 +12,8 @@ import { checkWorkspaceName } from '../../../workspace/names.js';
 import { workspaceId } from '../../../workspace/workspaces.js';
 import type { ModelContainerRecord, ModelVersionRecord } from '../../../workspace/models.js';
 import { MultipartBody } from '../../multipart.js';
+import { authorize } from '../../auth.js';
+import { fields, objectBody } from './body.js';
 import type { ArmContext, ArmOperation } from './router.js';
 import { mayListUnder, nameOf, readable } from './resources.js';
 import { discardRest, receiveModelUpload } from './modelUpload.js';
@@ -184,8 +186,10 @@ const putVersion: ArmOperation = {
   resourceType: MODEL_VERSION_TYPE,
   parents: [MODEL_TYPE],
   multipart: true,
+  alsoJson: true,
   async handle(ctx) {
-    const body = ctx.body as MultipartBody;
+    if (!(ctx.body instanceof MultipartBody)) return registerFromRun(ctx);
+    const body = ctx.body;
     let upload;
     try {
       const ws = await workspaceOf(ctx);
@@ -199,6 +203,43 @@ const putVersion: ArmOperation = {
     }
   },
 };
+
+const MODEL_URI = /^azureml:\/\/jobs\/([^/]{1,255})\/outputs\/artifacts\/paths\/(.{1,512})$/;
+
+/**
+ * PUT a version from a run's outputs (`az ml model create --path azureml://jobs/{id}/…`):
+ * `{properties: {modelUri, description?, tags?}}`. The caller must be allowed to read the
+ * run's artifacts; the files under the path (or the one file) become the version's.
+ */
+async function registerFromRun(ctx: ArmContext): Promise<{ status: number; body: unknown }> {
+  const body = fields(objectBody(ctx.body), ['properties'], 'The request body');
+  const props = fields(objectBody(body.properties, "The field 'properties'"), ['modelUri', 'description', 'tags'], "The field 'properties'");
+  const match = typeof props.modelUri === 'string' ? MODEL_URI.exec(props.modelUri) : null;
+  if (!match) throw new TesseraError('InvalidParameter', "A model version is uploaded as multipart/form-data, or registered from a run with {properties: {modelUri: 'azureml://jobs/{run id}/outputs/artifacts/paths/{path}'}}.");
+  const [, runName, rawPath] = match;
+  const prefix = rawPath!.replace(/\/+$/, '');
+  const ws = await workspaceOf(ctx);
+  await authorize(ctx.services, ctx.request, 'Microsoft.MachineLearningServices/workspaces/jobs/artifacts/read', `${ws.id}/jobs/${runName}`);
+  const { runs } = ctx.services.compute;
+  const run = await runs.get(ws.rowId, runName!);
+  const artifacts = (await runs.listArtifacts(run.id)).filter((a) => a.path === prefix || a.path.startsWith(`${prefix}/`));
+  if (artifacts.length === 0) throw new TesseraError('InvalidParameter', `The run '${run.name}' has no artifact at or under that path.`);
+  const upload = await ctx.services.workspace.models.beginUpload(ws.rowId, nameOf(ctx.levels, MODEL_TYPE), ctx.name!, ctx.caller.objectId);
+  try {
+    if (props.description !== undefined) upload.setDescription(String(props.description));
+    if (props.tags !== undefined) upload.setTags(JSON.stringify(props.tags));
+    const base = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
+    for (const a of artifacts) {
+      const relative = a.path === prefix ? a.path.slice(base.length) : a.path.slice(prefix.length + 1);
+      await upload.addFile(relative, fs.createReadStream(runs.files.artifactFile(run.id, a.path)));
+    }
+    const version = await upload.commit();
+    return { status: 201, body: modelVersionView(ws.id, version) };
+  } catch (err) {
+    await upload.abandon();
+    throw err;
+  }
+}
 
 /** The model operations, for `armRoutes`' `extra`. */
 export const modelOperations: ArmOperation[] = [listModels, getModel, deleteModel, listVersions, getVersion, deleteVersion, putVersion];

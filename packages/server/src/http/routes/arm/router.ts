@@ -64,6 +64,8 @@ export interface ArmOperation {
   check?: 'rule' | 'filtered' | 'handler';
   /** Takes a multipart/form-data body (a {@link MultipartBody}) instead of JSON. */
   multipart?: boolean;
+  /** With `multipart`: a JSON body is taken too (a model version registered from a run's outputs). */
+  alsoJson?: boolean;
   /** A larger JSON body than the server's limit (a web service's entry script). */
   bodyLimit?: number;
   handle(ctx: ArmContext): Promise<ArmResult>;
@@ -207,7 +209,7 @@ export class ArmRouter {
     if (!multipart && request.body !== undefined && bodyBytes(request) > (op.bodyLimit ?? this.services.config.bodyLimit)) {
       throw tooLarge();
     }
-    if (!multipart && op.multipart) throw new TesseraError('UnsupportedMediaType', 'This endpoint takes multipart/form-data: one part per file, named \'file\', its filename the path in the model.');
+    if (!multipart && op.multipart && !(op.alsoJson && request.body !== undefined)) throw new TesseraError('UnsupportedMediaType', 'This endpoint takes multipart/form-data: one part per file, named \'file\', its filename the path in the model.');
     const result = await op.handle({
       services: this.services,
       request,
