@@ -137,6 +137,17 @@ describe('tessera ml run', () => {
     const v2 = await run.registerModel('from-run', { path: 'outputs/model.txt' });
     assert.deepEqual([v1.version, v2.version], [1, 2]);
     assert.equal((await Model.get(workspace, 'from-run')).version, 2);
+
+    // az ml model create --path azureml://jobs/…, as the CLI spells it
+    const uri = `azureml://jobs/${runId}/outputs/artifacts/paths/outputs/model.txt`;
+    const v3 = await tesseraJson<{ version: number }>(['ml', 'model', 'register', ...ws, '--name', 'from-run', '--path', uri], env);
+    assert.equal(v3.version, 3);
+    const fetched = tempDir('fetched');
+    await tessera(['ml', 'model', 'download', ...ws, '--name', 'from-run', '--version', '3', '--target-dir', fetched], env);
+    assert.deepEqual(fs.readFileSync(path.join(fetched, 'model.txt'), 'utf8'), 'weights');
+    const missing = await tessera(['ml', 'model', 'register', ...ws, '--name', 'from-run', '--path', `azureml://jobs/${runId}/outputs/artifacts/paths/outputs/none.txt`], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^ERROR: \(\w+\) /);
   });
 
   test('Python: python <script.py>, the arguments exact', async () => {

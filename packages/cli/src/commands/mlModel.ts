@@ -48,14 +48,17 @@ export function registerMlModel(ml: Command): void {
 
   modelCommand(model, 'register', 'register a file or a folder as a new model version')
     .requiredOption('-n, --name <name>', 'model name')
-    .requiredOption('-p, --path <path>', 'the model file or folder')
+    .requiredOption('-p, --path <path>', 'the model file or folder, or a run\'s output as az spells it: azureml://jobs/RUN_ID/outputs/artifacts/paths/outputs/model.onnx')
     .option('-d, --description <text>', 'description')
     .option('--tags <tags>', 'space-separated key=value pairs', parseTags)
     .option('-v, --version <n>', 'version number (default: the latest + 1)', parseVersion)
     .action(
       printing(async (o: WorkspaceOptions & { name: string; path: string; description?: string; tags?: Record<string, string>; version?: number }) => {
         const workspace = await workspaceOf(o);
-        return Model.register({ workspace, modelPath: o.path, modelName: o.name, description: o.description, tags: o.tags, version: o.version });
+        const common = { workspace, modelName: o.name, description: o.description, tags: o.tags, version: o.version };
+        // A run's artifact is copied on the server; nothing is uploaded from here.
+        if (o.path.startsWith('azureml://')) return Model.registerFromUri({ ...common, modelUri: o.path });
+        return Model.register({ ...common, modelPath: o.path });
       }),
     );
 
