@@ -3,9 +3,9 @@
  * start (a temporary file in the same folder, renamed over the target), so it is never
  * readable by others, not even for a moment, and never half-written.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { writePrivateFile } from '@tessera/sdk';
 import { UsageError } from './usageError.js';
 
 /** Checks, before anything is created at the server, that `file` can be written: its folder exists and it is not a folder. */
@@ -18,18 +18,6 @@ export async function checkSecretFileTarget(file: string, option: string): Promi
 }
 
 /** Writes `secret` and a line break to `file`, mode 0600, replacing what was there. */
-export async function writeSecretFile(file: string, secret: string): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${crypto.randomBytes(6).toString('hex')}.tmp`);
-  const handle = await fs.open(temp, 'wx', 0o600);
-  try {
-    try {
-      await handle.writeFile(`${secret}\n`);
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, file);
-  } catch (err) {
-    await fs.rm(temp, { force: true });
-    throw err;
-  }
+export function writeSecretFile(file: string, secret: string): Promise<void> {
+  return writePrivateFile(file, `${secret}\n`);
 }

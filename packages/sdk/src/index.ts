@@ -123,7 +123,7 @@ export {
 export { MAX_CODE_BYTES, MAX_CODE_FILES, SKIPPED_FOLDERS, codeFilesOf } from './codeSnapshot.js';
 export { interpreterOf, quoteArgument, scriptCommand, splitCommandLine } from './commandLine.js';
 export { DEFAULT_TIMEOUT_MS, type HttpClientOptions } from './http.js';
-export { configDir, readSession, sessionPath, type CachedAccessToken, type Session } from './session.js';
+export { configDir, readSession, sessionPath, writePrivateFile, type CachedAccessToken, type Session } from './session.js';
 export { readStoredSession, type IdentitySession, type ServicePrincipalSession, type StoredSession } from './session.js';
 export { LOCK_STALE_MS, lockPath } from './sessionLock.js';
 export { normalizeServerUrl } from './serverUrl.js';

@@ -168,12 +168,20 @@ export async function readSession(dir: string): Promise<Session | undefined> {
 /** Replaces the session in `dir` atomically, mode 0600. */
 export async function writeSession(dir: string, session: StoredSession): Promise<void> {
   await ensureConfigDir(dir);
-  const file = sessionPath(dir);
-  const temp = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+  await writePrivateFile(sessionPath(dir), `${JSON.stringify(session, null, 2)}\n`);
+}
+
+/**
+ * Replaces `file` with `text`, mode 0600 from the start: a temporary file in the same
+ * folder, synced and renamed over the target, so it is never readable by others, not
+ * even for a moment, and never half-written.
+ */
+export async function writePrivateFile(file: string, text: string): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(temp, 'wx', 0o600);
   try {
     try {
-      await handle.writeFile(`${JSON.stringify(session, null, 2)}\n`);
+      await handle.writeFile(text);
       await handle.sync();
     } finally {
       await handle.close();
