@@ -7,6 +7,7 @@ import type { Services } from '../services.js';
 import type { UserRow } from '../identity/users.js';
 import type { BrowserSessionRow } from '../oauth/browserSessions.js';
 import type { FormPurpose } from '../oauth/interaction.js';
+import type { AuthMethod } from '../identity/authMethods.js';
 import { TesseraError } from '../errors.js';
 import { parseFormBody } from './parsers.js';
 import { readCookie, setCookie } from './cookies.js';
@@ -62,12 +63,12 @@ export async function signedInBrowser(services: Services, request: FastifyReques
   return { session, user };
 }
 
-/** Starts a browser session after a password sign-in (ending the one the browser had) and sets its cookie. */
-export async function startBrowserSession(services: Services, request: FastifyRequest, reply: FastifyReply, user: UserRow): Promise<BrowserSessionRow> {
+/** Starts a browser session after a sign-in made with `amr` (ending the one the browser had) and sets its cookie. */
+export async function startBrowserSession(services: Services, request: FastifyRequest, reply: FastifyReply, user: UserRow, amr: readonly AuthMethod[]): Promise<BrowserSessionRow> {
   const secure = isSecure(services);
   const previous = await services.browserSessions.find(readCookie(request, 'session', secure));
   if (previous) await services.browserSessions.revoke(previous.id);
-  const { session, cookie } = await services.browserSessions.create(user.tenant_id, user.id);
+  const { session, cookie } = await services.browserSessions.create(user.tenant_id, user.id, amr);
   // A session cookie (no Max-Age): the server-side record enforces the idle and absolute limits.
   setCookie(reply, 'session', cookie, { secure, sameSite: 'Lax' });
   return session;

@@ -12,6 +12,7 @@ import type { Store } from '../store/db.js';
 import type { AuthorizationCodesTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
+import { formatAmr, type AuthMethod } from '../identity/authMethods.js';
 import { SecretPrefix, generateSecret, hashSecret, looksLikeSecret } from '../crypto/secrets.js';
 
 export type AuthorizationCodeRow = Selectable<AuthorizationCodesTable>;
@@ -26,6 +27,8 @@ export interface NewAuthorizationCode {
   userId: string;
   sessionId: string | null;
   authTime: number;
+  /** How the user signed in (the browser session's methods). */
+  amr: readonly AuthMethod[];
 }
 
 /** RFC 7636 §4.1: 43 to 128 unreserved characters. */
@@ -67,6 +70,7 @@ export class AuthorizationCodes {
         session_id: input.sessionId,
         chain_id: crypto.randomUUID(),
         auth_time: input.authTime,
+        amr: formatAmr(input.amr),
         created_at: now,
         expires_at: now + this.lifetimeMs,
         redeemed_at: null,

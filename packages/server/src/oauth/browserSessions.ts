@@ -11,6 +11,7 @@ import type { Selectable } from 'kysely';
 import type { Store } from '../store/db.js';
 import type { BrowserSessionsTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
+import { formatAmr, type AuthMethod } from '../identity/authMethods.js';
 
 export type BrowserSessionRow = Selectable<BrowserSessionsTable>;
 
@@ -33,8 +34,8 @@ export class BrowserSessions {
     private readonly limits: SessionLimits,
   ) {}
 
-  /** Starts a session; returns the row and the cookie value (shown to the browser only). */
-  async create(tenantId: string, userId: string): Promise<{ session: BrowserSessionRow; cookie: string }> {
+  /** Starts a session after a sign-in made with `amr`; returns the row and the cookie value (shown to the browser only). */
+  async create(tenantId: string, userId: string, amr: readonly AuthMethod[]): Promise<{ session: BrowserSessionRow; cookie: string }> {
     const id = crypto.randomBytes(16).toString('base64url');
     const secret = crypto.randomBytes(32).toString('base64url');
     const now = this.clock.now();
@@ -48,6 +49,7 @@ export class BrowserSessions {
       last_seen_at: now,
       expires_at: now + this.limits.maxMs,
       revoked_at: null,
+      amr: formatAmr(amr),
     };
     await this.store.db.insertInto('browser_sessions').values(session).execute();
     return { session, cookie: `${id}.${secret}` };

@@ -12,6 +12,7 @@ import type { Store } from '../store/db.js';
 import { isUniqueViolation } from '../store/db.js';
 import type { DeviceCodesTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
+import { PASSWORD_ONLY, formatAmr, type AuthMethod } from '../identity/authMethods.js';
 import { TesseraError } from '../errors.js';
 import { SecretPrefix, generateSecret, hashSecret, looksLikeSecret } from '../crypto/secrets.js';
 
@@ -81,6 +82,7 @@ export class DeviceCodes {
             session_id: null,
             chain_id: crypto.randomUUID(),
             auth_time: null,
+            amr: formatAmr(PASSWORD_ONLY),
             last_poll_at: null,
             created_at: now,
             expires_at: now + this.lifetimeMs,
@@ -108,10 +110,10 @@ export class DeviceCodes {
   }
 
   /** Approves a pending request for a user; false when it is no longer pending. */
-  async approve(deviceCodeHash: string, userId: string, sessionId: string | null, authTime: number): Promise<boolean> {
+  async approve(deviceCodeHash: string, userId: string, sessionId: string | null, authTime: number, amr: readonly AuthMethod[]): Promise<boolean> {
     const result = await this.store.db
       .updateTable('device_codes')
-      .set({ status: 'approved', user_id: userId, session_id: sessionId, auth_time: authTime })
+      .set({ status: 'approved', user_id: userId, session_id: sessionId, auth_time: authTime, amr: formatAmr(amr) })
       .where('device_code_hash', '=', deviceCodeHash)
       .where('status', '=', 'pending')
       .where('expires_at', '>', this.clock.now())

@@ -12,8 +12,10 @@ import type { RefreshTokensTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import { SecretPrefix, generateSecret, hashSecret, looksLikeSecret } from '../crypto/secrets.js';
+import { formatAmr, parseAmr, type AuthMethod } from '../identity/authMethods.js';
 
-export type RefreshTokenRow = Selectable<RefreshTokensTable>;
+/** A refresh token, with how its chain's sign-in was made. */
+export type RefreshTokenRow = Selectable<RefreshTokensTable> & { amr: AuthMethod[] };
 
 export const REFRESH_IDLE_MS = 14 * 24 * 3600_000;
 export const REFRESH_CHAIN_MS = 90 * 24 * 3600_000;
@@ -31,6 +33,8 @@ export interface NewRefreshToken {
   sessionId?: string | null | undefined;
   /** The client authenticated when the chain began: refreshing it will need the credential too. */
   confidential?: boolean | undefined;
+  /** How the sign-in that begins a chain was made (a rotation keeps the chain's). */
+  amr?: readonly AuthMethod[] | undefined;
 }
 
 const REUSED = 'The refresh token was already used. Its session has been revoked; sign in again.';
@@ -71,7 +75,7 @@ export class RefreshTokens {
     const chainId = input.previous?.chain_id ?? input.chainId ?? crypto.randomUUID();
     const chainExpiresAt = input.previous?.chain_expires_at ?? now + REFRESH_CHAIN_MS;
     if (!input.previous) {
-      await this.store.db.insertInto('refresh_chains').values({ chain_id: chainId, user_id: input.userId, created_at: now, expires_at: chainExpiresAt, revoked_at: null, session_id: input.sessionId ?? null, confidential: input.confidential ? 1 : 0 }).execute();
+      await this.store.db.insertInto('refresh_chains').values({ chain_id: chainId, user_id: input.userId, created_at: now, expires_at: chainExpiresAt, revoked_at: null, session_id: input.sessionId ?? null, confidential: input.confidential ? 1 : 0, amr: formatAmr(input.amr ?? ['pwd']) }).execute();
     }
     const token = generateSecret(SecretPrefix.refreshToken);
     await this.store.db
@@ -104,7 +108,7 @@ export class RefreshTokens {
       .selectFrom('refresh_tokens')
       .innerJoin('refresh_chains', 'refresh_chains.chain_id', 'refresh_tokens.chain_id')
       .selectAll('refresh_tokens')
-      .select(['refresh_chains.revoked_at as chain_revoked_at', 'refresh_chains.confidential as chain_confidential'])
+      .select(['refresh_chains.revoked_at as chain_revoked_at', 'refresh_chains.confidential as chain_confidential', 'refresh_chains.amr as chain_amr'])
       .where('refresh_tokens.token_hash', '=', hash)
       .executeTakeFirst();
     const now = this.clock.now();
@@ -132,8 +136,8 @@ export class RefreshTokens {
       await this.revokeChain(row.chain_id);
       throw rejected(REUSED);
     }
-    const { chain_revoked_at: _ignored, chain_confidential: _confidential, ...tokenRow } = row;
-    return tokenRow;
+    const { chain_revoked_at: _ignored, chain_confidential: _confidential, chain_amr, ...tokenRow } = row;
+    return { ...tokenRow, amr: parseAmr(chain_amr) };
   }
 
   /** Revokes the chain a token belongs to (sign-out). Unknown tokens are ignored, as RFC 7009 asks. */

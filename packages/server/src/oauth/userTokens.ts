@@ -9,6 +9,7 @@ import type { Tenant } from './tenants.js';
 import type { ParsedScope } from './scopes.js';
 import type { RefreshTokenRow } from './refreshTokens.js';
 import type { TokenSubject } from '../tokens/accessTokens.js';
+import type { AuthMethod, ClientAppKind } from '../identity/authMethods.js';
 
 export interface UserTokenRequest {
   tenant: Tenant;
@@ -30,12 +31,19 @@ export interface UserTokenRequest {
   confidential?: boolean | undefined;
   /** When the user last entered their password (ms): the id token's auth_time. */
   authTime?: number | undefined;
+  /** How the user signed in; a refresh keeps its chain's (`previous.amr`). */
+  amr?: readonly AuthMethod[] | undefined;
+  /** Which way the tokens are asked for, and from where: what conditional access judges. */
+  clientApp: ClientAppKind;
+  /** The caller's address (the socket's, or a trusted proxy's X-Forwarded-For). */
+  address: string;
 }
 
 export type TokenResponse = Record<string, string | number>;
 
-export function userSubject(user: UserRow, domain: string): TokenSubject {
+export function userSubject(user: UserRow, domain: string, amr?: readonly AuthMethod[]): TokenSubject {
   return {
+    ...(amr !== undefined ? { amr } : {}),
     tenantId: user.tenant_id,
     objectId: user.id,
     kind: 'user',
@@ -46,7 +54,8 @@ export function userSubject(user: UserRow, domain: string): TokenSubject {
 
 export async function issueUserTokens(services: Services, req: UserTokenRequest): Promise<TokenResponse> {
   const lifetimeSec = services.config.accessTokenLifetimeSec;
-  const subject = userSubject(req.user, req.tenant.domain);
+  const amr = req.previous?.amr ?? req.amr ?? ['pwd'];
+  const subject = userSubject(req.user, req.tenant.domain, amr);
   const access = await services.minter.accessToken({ subject, resource: req.scope.resource, clientId: req.clientId, scp: 'user_impersonation', lifetimeSec });
   const refreshToken = await services.refreshTokens.issue({
     tenantId: req.tenant.id,
@@ -57,6 +66,7 @@ export async function issueUserTokens(services: Services, req: UserTokenRequest)
     chainId: req.chainId,
     sessionId: req.sessionId,
     confidential: req.confidential,
+    amr,
   });
   const response: TokenResponse = req.v1
     ? {

@@ -14,6 +14,7 @@ import { interactiveSignIn } from './migrations/0008_interactive_sign_in.js';
 import { confidentialChains } from './migrations/0009_confidential_chains.js';
 import { quotas } from './migrations/0010_quotas.js';
 import { compute } from './migrations/0011_compute.js';
+import { signInMethods } from './migrations/0012_sign_in_methods.js';
 
 /** All migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '0009_confidential_chains': confidentialChains,
   '0010_quotas': quotas,
   '0011_compute': compute,
+  '0012_sign_in_methods': signInMethods,
 };

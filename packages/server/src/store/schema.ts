@@ -91,6 +91,8 @@ export interface RefreshChainsTable {
   session_id: string | null;
   /** 1 when the chain began with an authenticated client: only that client's credential refreshes it. */
   confidential: number;
+  /** How the sign-in was made: AuthMethods space-separated (`pwd`, `pwd mfa otp`). */
+  amr: string;
 }
 
 export interface SigninThrottleTable {
@@ -348,6 +350,8 @@ export interface AuthorizationCodesTable {
   created_at: number;
   expires_at: number;
   redeemed_at: number | null;
+  /** How the sign-in was made: AuthMethods space-separated (`pwd`, `pwd mfa otp`). */
+  amr: string;
 }
 
 export interface DeviceCodesTable {
@@ -369,6 +373,8 @@ export interface DeviceCodesTable {
   last_poll_at: number | null;
   created_at: number;
   expires_at: number;
+  /** How the sign-in was made: AuthMethods space-separated (`pwd`, `pwd mfa otp`). */
+  amr: string;
 }
 
 export interface BrowserSessionsTable {
@@ -384,6 +390,8 @@ export interface BrowserSessionsTable {
   /** Absolute limit. */
   expires_at: number;
   revoked_at: number | null;
+  /** How the sign-in was made: AuthMethods space-separated (`pwd`, `pwd mfa otp`). */
+  amr: string;
 }
 
 /** An administrator's quota override (see workspace/quotas.ts). */

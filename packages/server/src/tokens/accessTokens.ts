@@ -7,6 +7,7 @@ import type { JWTPayload } from 'jose';
 import { signJwt } from './jws.js';
 import type { KeyRing } from './keyRing.js';
 import type { Clock } from '../clock.js';
+import { acrOf, type AuthMethod } from '../identity/authMethods.js';
 
 /** Who a token is about. */
 export interface TokenSubject {
@@ -17,6 +18,8 @@ export interface TokenSubject {
   name: string;
   /** The sign-in name, for users. */
   preferredUsername?: string;
+  /** How a user signed in: the `amr` claim, and the `acr` it implies. */
+  amr?: readonly AuthMethod[];
 }
 
 export interface IssuedToken {
@@ -49,6 +52,12 @@ export interface IdTokenRequest {
   lifetimeSec: number;
 }
 
+function addMethods(claims: Record<string, unknown>, subject: TokenSubject): void {
+  if (subject.amr === undefined || subject.amr.length === 0) return;
+  claims.amr = [...subject.amr];
+  claims.acr = acrOf(subject.amr);
+}
+
 export class TokenMinter {
   constructor(
     private readonly keys: KeyRing,
@@ -74,6 +83,7 @@ export class TokenMinter {
       jti: crypto.randomUUID(),
     };
     if (s.preferredUsername) claims.preferred_username = s.preferredUsername;
+    addMethods(claims, s);
     if (req.scp) claims.scp = req.scp;
     for (const [name, value] of Object.entries(req.extra ?? {})) if (!(name in claims)) claims[name] = value;
     return this.sign(s.tenantId, claims, req.lifetimeSec);
@@ -92,6 +102,7 @@ export class TokenMinter {
       ver: '2.0',
     };
     if (s.preferredUsername) claims.preferred_username = s.preferredUsername;
+    addMethods(claims, s);
     if (req.nonce) claims.nonce = req.nonce;
     if (req.authTime !== undefined) claims.auth_time = Math.floor(req.authTime / 1000);
     return this.sign(s.tenantId, claims, req.lifetimeSec);

@@ -10,6 +10,7 @@ import type { Services } from '../../services.js';
 import type { UserRow } from '../../identity/users.js';
 import type { BrowserSessionRow } from '../../oauth/browserSessions.js';
 import { routeConfig } from '../../audit/requestAudit.js';
+import { PASSWORD_ONLY, parseAmr } from '../../identity/authMethods.js';
 import { TesseraError } from '../../errors.js';
 import {
   RedirectableError,
@@ -62,6 +63,7 @@ export function authorizeRoutes(app: FastifyInstance, services: Services): void 
       userId: user.id,
       sessionId: session.id,
       authTime: session.auth_time,
+      amr: parseAmr(session.amr),
     });
     return respond(request, reply, destinationOf(req), { code });
   };
@@ -147,7 +149,7 @@ export function authorizeRoutes(app: FastifyInstance, services: Services): void 
     }
     const user = await signInFromForm(services, request, reply, req.tenantId, form);
     if (!('id' in user)) return showSignIn(request, reply, req, user);
-    const session = await startBrowserSession(services, request, reply, user);
+    const session = await startBrowserSession(services, request, reply, user, PASSWORD_ONLY);
     return issueCode(request, reply, req, user, session);
   });
 

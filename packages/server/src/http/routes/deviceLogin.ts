@@ -4,6 +4,7 @@
  * session), sees which application asks for which resource, and approves or refuses.
  * Wrong codes are counted per address and per typed code, like failed passwords.
  */
+import { PASSWORD_ONLY, parseAmr } from '../../identity/authMethods.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../services.js';
 import type { DeviceCodeRow } from '../../oauth/deviceCodes.js';
@@ -122,7 +123,7 @@ export function deviceLoginRoutes(app: FastifyInstance, services: Services): voi
     if (form.get('action') === 'cancel') return refuse(request, reply, row);
     const user = await signInFromForm(services, request, reply, row.tenant_id, form);
     if (!('id' in user)) return showSignIn(request, reply, row, user);
-    const session = await startBrowserSession(services, request, reply, user);
+    const session = await startBrowserSession(services, request, reply, user, PASSWORD_ONLY);
     return showConsent(request, reply, row, { session, user });
   });
 
@@ -143,7 +144,7 @@ export function deviceLoginRoutes(app: FastifyInstance, services: Services): voi
     const decision = form.get('decision');
     if (decision === 'refuse') return refuse(request, reply, row);
     if (decision !== 'approve') throw new TesseraError('InvalidParameter', 'Choose Continue or Refuse.', { aadCodes: [900144] });
-    if (!(await services.deviceCodes.approve(row.device_code_hash, browser.user.id, browser.session.id, browser.session.auth_time))) {
+    if (!(await services.deviceCodes.approve(row.device_code_hash, browser.user.id, browser.session.id, browser.session.auth_time, parseAmr(browser.session.amr)))) {
       throw new TesseraError('ExpiredToken', 'This sign-in request has expired or was already answered. Start again on your device.', { aadCodes: [70020] });
     }
     return sendPage(reply, messagePage("You're signed in", `You have signed in to ${await clientName(row)} on your other device. You can close this window.`));

@@ -2,6 +2,7 @@
  * Machine Learning Server's sign-in API, kept as it was: `POST /login`,
  * `POST /login/refreshToken` (rotates the pair) and `DELETE /login/refreshToken`.
  */
+import { PASSWORD_ONLY } from '../../identity/authMethods.js';
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.js';
 import { TesseraError } from '../../errors.js';
@@ -42,14 +43,15 @@ const refreshSchema = {
 export function mlServerLoginRoutes(app: FastifyInstance, services: Services): void {
   async function tokenPair(user: UserRow, previous?: RefreshTokenRow) {
     const domain = services.tenants.domainOf(user.tenant_id);
+    const amr = previous?.amr ?? PASSWORD_ONLY;
     const access = await services.minter.accessToken({
-      subject: userSubject(user, domain),
+      subject: userSubject(user, domain, amr),
       resource: RESOURCE_URIS.management,
       clientId: ML_SERVER_CLIENT_ID,
       scp: 'user_impersonation',
       lifetimeSec: services.config.accessTokenLifetimeSec,
     });
-    const refreshToken = await services.refreshTokens.issue({ tenantId: user.tenant_id, userId: user.id, clientId: ML_SERVER_CLIENT_ID, scope: '', previous });
+    const refreshToken = await services.refreshTokens.issue({ tenantId: user.tenant_id, userId: user.id, clientId: ML_SERVER_CLIENT_ID, scope: '', previous, amr });
     return {
       token_type: 'Bearer',
       access_token: access.token,

@@ -9,6 +9,7 @@ import { findClient } from '../clients.js';
 import { findRedirectUri } from '../redirectUris.js';
 import { parseScope } from '../scopes.js';
 import { issueUserTokens } from '../userTokens.js';
+import { parseAmr } from '../../identity/authMethods.js';
 import { anyClient, publicFlowsNotAllowed, required } from './common.js';
 import type { Grant } from './types.js';
 
@@ -44,6 +45,9 @@ export const authorizationCodeGrant: Grant = {
       sessionId: row.session_id,
       confidential: identity.type === 'confidential',
       authTime: row.auth_time,
+      amr: parseAmr(row.amr),
+      clientApp: 'browser',
+      address: ctx.address,
     });
   },
 };

@@ -7,6 +7,7 @@
 import { TesseraError, isTesseraError } from '../../errors.js';
 import { parseResource, parseScope } from '../scopes.js';
 import { issueUserTokens } from '../userTokens.js';
+import { parseAmr } from '../../identity/authMethods.js';
 import { publicClient, required } from './common.js';
 import type { Grant } from './types.js';
 
@@ -38,6 +39,9 @@ export const deviceCodeGrant: Grant = {
       chainId: row.chain_id,
       sessionId: row.session_id,
       authTime: row.auth_time ?? undefined,
+      amr: parseAmr(row.amr),
+      clientApp: 'deviceCode',
+      address: ctx.address,
     });
   },
 };

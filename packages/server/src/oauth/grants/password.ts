@@ -21,6 +21,9 @@ export const passwordGrant: Grant = {
       scope,
       nonce: ctx.params.get('nonce')?.slice(0, 256),
       v1: ctx.version === 'v1',
+      amr: ['pwd'],
+      clientApp: 'password',
+      address: ctx.address,
     });
   },
 };

@@ -30,6 +30,8 @@ export const refreshTokenGrant: Grant = {
       scope,
       previous,
       v1: ctx.version === 'v1',
+      clientApp: 'refresh',
+      address: ctx.address,
     });
   },
 };
