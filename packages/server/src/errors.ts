@@ -72,6 +72,7 @@ export const ERROR_CATALOGUE = {
   AuthorizationDeclined: { status: 400, oauth: 'authorization_declined', meaning: 'Device code: the user refused the request.' },
   ExpiredToken: { status: 400, oauth: 'expired_token', meaning: 'Device code: the code expired before it was approved; start again.' },
   BadVerificationCode: { status: 400, oauth: 'bad_verification_code', meaning: 'Device code: the device_code is not one this server issued.' },
+  InvalidMfaCode: { status: 400, oauth: 'invalid_grant', meaning: 'The verification code or recovery code is wrong, from too long ago, or was already used (each code works once).' },
   InvalidCsrfToken: { status: 403, oauth: 'invalid_request', meaning: 'A sign-in page form came without its anti-forgery token, or with one for another browser or an expired page: reload the page.' },
   BadGateway: { status: 502, oauth: 'server_error', meaning: "A web service's worker crashed or ran out of memory while scoring; it is restarted and the next request is served." },
   GatewayTimeout: { status: 504, oauth: 'server_error', meaning: 'A scoring request ran past its timeout; the worker is restarted.' },

@@ -33,6 +33,7 @@ import { Sandbox } from './sandbox/index.js';
 import type { RuntimeFactory } from './scoring/runtimes/types.js';
 import { createComputeServices, type ComputeServices } from './compute/index.js';
 import { BuiltInNode } from './compute/node/builtInNode.js';
+import { Mfa } from './mfa/mfa.js';
 
 /** The public base URL, known once the server listens (the port may be chosen then). */
 export class PublicUrl {
@@ -103,6 +104,8 @@ export interface Services {
   compute: ComputeServices;
   /** The node in the server's process (--local-node), when on. */
   builtInNode: BuiltInNode | undefined;
+  /** Multi-factor authentication: TOTP authenticators and recovery codes. */
+  mfa: Mfa;
 }
 
 /** Builds the parts; call {@link startServices} before serving. */
@@ -202,6 +205,7 @@ export function createServices(
     builtInNode: config.compute.localNode
       ? new BuiltInNode({ service: compute.nodeService, runs: compute.runs, sandbox, policy: config.compute, python: config.scoring.python, onError: (err) => onError(err, 'the built-in node') })
       : undefined,
+    mfa: new Mfa(store, clock, master, throttle, endSessions),
   };
 }
 

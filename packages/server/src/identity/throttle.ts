@@ -155,7 +155,7 @@ export class SigninThrottle {
     return rows
       .filter((r) => (r.locked_until ?? 0) > now || now - r.last_failure_at <= this.ruleFor(r.key).windowMs)
       .map((r) => {
-        const account = /^account:[^:]+:([0-9a-f-]{36})$/.exec(r.key);
+        const account = /^account:[^:]+:([0-9a-f-]{36})(?::mfa)?$/.exec(r.key);
         return {
           key: r.key,
           userId: account ? account[1]! : null,

@@ -150,6 +150,8 @@ export class Users {
     await this.store.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('group_members').where('member_id', '=', row.id).execute();
       await trx.deleteFrom('role_assignments').where('principal_id', '=', row.id).execute();
+      await trx.deleteFrom('mfa_totp').where('user_id', '=', row.id).execute();
+      await trx.deleteFrom('mfa_recovery_codes').where('user_id', '=', row.id).execute();
       await trx.deleteFrom('users').where('id', '=', row.id).execute();
     });
     this.principals.invalidate(row.id);

@@ -13,7 +13,7 @@ import type { MasterKey } from '../crypto/masterKey.js';
 import { TesseraError } from '../errors.js';
 
 /** What a form is for; a token made for one purpose is refused for another. */
-export type FormPurpose = 'signin' | 'account' | 'device-code' | 'device-signin' | 'device-consent' | 'signout';
+export type FormPurpose = 'signin' | 'account' | 'device-code' | 'device-signin' | 'device-consent' | 'signout' | 'mfa' | 'mfa-setup';
 
 const CSRF_COOKIE_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 /** Sealed page state is small; anything longer was not made here. */

@@ -15,6 +15,7 @@ import { confidentialChains } from './migrations/0009_confidential_chains.js';
 import { quotas } from './migrations/0010_quotas.js';
 import { compute } from './migrations/0011_compute.js';
 import { signInMethods } from './migrations/0012_sign_in_methods.js';
+import { mfa } from './migrations/0013_mfa.js';
 
 /** All migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '0010_quotas': quotas,
   '0011_compute': compute,
   '0012_sign_in_methods': signInMethods,
+  '0013_mfa': mfa,
 };

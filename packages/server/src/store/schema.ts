@@ -443,6 +443,8 @@ export interface Database {
   run_logs: RunLogsTable;
   run_metrics: RunMetricsTable;
   run_artifacts: RunArtifactsTable;
+  mfa_totp: MfaTotpTable;
+  mfa_recovery_codes: MfaRecoveryCodesTable;
 }
 
 export interface UserAssignedIdentitiesTable {
@@ -545,5 +547,27 @@ export interface RunArtifactsTable {
   size: number;
   sha256: string;
   created_at: number;
+}
+
+/** A user's confirmed TOTP authenticator (one per user). */
+export interface MfaTotpTable {
+  user_id: string;
+  tenant_id: string;
+  /** The method's id in the Graph API (`softwareOathMethods/{id}`). */
+  method_id: string;
+  /** The Base32 secret, sealed with the master key (context: the user id). */
+  secret_sealed: string;
+  created_at: number;
+  /** The last RFC 6238 step a code was accepted in; only later steps are accepted. */
+  last_step: number | null;
+  last_used_at: number | null;
+}
+
+/** A recovery code: HMAC-SHA-256 of the user id and the code, keyed from the master key. */
+export interface MfaRecoveryCodesTable {
+  code_hash: string;
+  user_id: string;
+  created_at: number;
+  used_at: number | null;
 }
 
