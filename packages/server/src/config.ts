@@ -70,6 +70,11 @@ export interface ServerConfig {
    * every time).
    */
   appTokenReuse: boolean;
+  /**
+   * TESSERA_CA_EXCLUDE_ADMIN=1: the built-in `admin` account is outside every
+   * conditional-access policy, so a bad policy cannot lock everyone out.
+   */
+  caExcludeAdmin: boolean;
   /** Where registered models are kept, content-addressed (a directory several replicas may share). */
   modelDir: string;
   /** Largest model upload (all files of one version together), in bytes. */
@@ -326,6 +331,7 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
     bodyLimit: 64 * 1024,
     trustProxy: parseTrustProxy(options.trustProxy ?? env.TESSERA_TRUST_PROXY),
     appTokenReuse: !/^(0|false|no|off)$/i.test(env.TESSERA_APP_TOKEN_REUSE ?? ''),
+    caExcludeAdmin: parseCaExcludeAdmin(env.TESSERA_CA_EXCLUDE_ADMIN),
     modelDir: path.resolve(env.TESSERA_MODEL_DIR ?? path.join(dataDir, 'models')),
     modelUploadLimit: parseSize(env.TESSERA_MODEL_UPLOAD_LIMIT, 'TESSERA_MODEL_UPLOAD_LIMIT', 1024 ** 3),
     scoring: {
@@ -349,4 +355,12 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
     quotas: quotaPolicy(env),
     compute: computePolicy(options, env, dataDir),
   };
+}
+
+/** TESSERA_CA_EXCLUDE_ADMIN: 1/true/yes/on or 0/false/no/off (default off). */
+function parseCaExcludeAdmin(value: string | undefined): boolean {
+  if (value === undefined || value === '') return false;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new ConfigError('TESSERA_CA_EXCLUDE_ADMIN must be 1 or 0 (true/false, yes/no, on/off)');
 }

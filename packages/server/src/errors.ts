@@ -73,6 +73,9 @@ export const ERROR_CATALOGUE = {
   ExpiredToken: { status: 400, oauth: 'expired_token', meaning: 'Device code: the code expired before it was approved; start again.' },
   BadVerificationCode: { status: 400, oauth: 'bad_verification_code', meaning: 'Device code: the device_code is not one this server issued.' },
   InvalidMfaCode: { status: 400, oauth: 'invalid_grant', meaning: 'The verification code or recovery code is wrong, from too long ago, or was already used (each code works once).' },
+  ConditionalAccessBlocked: { status: 400, oauth: 'invalid_grant', meaning: 'AADSTS53003: a conditional-access policy blocks this sign-in; the message names the policy.' },
+  MfaRequired: { status: 400, oauth: 'interaction_required', meaning: 'AADSTS50076: a conditional-access policy (or the account\'s own MFA enrolment) requires multi-factor authentication, which this sign-in has not done; the answer carries a claims challenge.' },
+  ConditionalAccessLockout: { status: 409, oauth: 'invalid_request', meaning: 'The policy would block the caller itself (the message says how); send it again with force=true to save it anyway.' },
   InvalidCsrfToken: { status: 403, oauth: 'invalid_request', meaning: 'A sign-in page form came without its anti-forgery token, or with one for another browser or an expired page: reload the page.' },
   BadGateway: { status: 502, oauth: 'server_error', meaning: "A web service's worker crashed or ran out of memory while scoring; it is restarted and the next request is served." },
   GatewayTimeout: { status: 504, oauth: 'server_error', meaning: 'A scoring request ran past its timeout; the worker is restarted.' },
@@ -91,6 +94,10 @@ export interface TesseraErrorOptions {
   bearerError?: 'invalid_token' | 'invalid_request' | null;
   /** Overrides the OAuth error the catalogue would give. */
   oauth?: OAuthErrorCode;
+  /** Entra's `suberror` (`message_only`, `basic_action`), echoed on OAuth endpoints. */
+  suberror?: string;
+  /** A claims challenge (JSON), echoed as `claims` on OAuth endpoints (conditional access). */
+  claims?: string;
 }
 
 /** The server's one error type. */
@@ -100,6 +107,8 @@ export class TesseraError extends Error {
   readonly aadCodes: number[];
   readonly retryAfter: number | undefined;
   readonly bearerError: 'invalid_token' | 'invalid_request' | null | undefined;
+  readonly suberror: string | undefined;
+  readonly claims: string | undefined;
 
   constructor(readonly code: ErrorCode, message: string, options: TesseraErrorOptions = {}) {
     super(message);
@@ -110,6 +119,8 @@ export class TesseraError extends Error {
     this.aadCodes = options.aadCodes ?? [];
     this.retryAfter = options.retryAfter;
     this.bearerError = options.bearerError;
+    this.suberror = options.suberror;
+    this.claims = options.claims;
   }
 }
 

@@ -34,6 +34,7 @@ import type { RuntimeFactory } from './scoring/runtimes/types.js';
 import { createComputeServices, type ComputeServices } from './compute/index.js';
 import { BuiltInNode } from './compute/node/builtInNode.js';
 import { Mfa } from './mfa/mfa.js';
+import { ConditionalAccess } from './conditionalAccess/evaluate.js';
 
 /** The public base URL, known once the server listens (the port may be chosen then). */
 export class PublicUrl {
@@ -104,6 +105,8 @@ export interface Services {
   compute: ComputeServices;
   /** The node in the server's process (--local-node), when on. */
   builtInNode: BuiltInNode | undefined;
+  /** Conditional-access policies, named locations, and the one evaluation every token path calls. */
+  conditionalAccess: ConditionalAccess;
   /** Multi-factor authentication: TOTP authenticators and recovery codes. */
   mfa: Mfa;
 }
@@ -136,6 +139,8 @@ export function createServices(
   };
   const users = new Users(store, hasher, clock, principals, endSessions, (id) => tenants.domainOf(id));
   const appTokens = new AppTokenCache(clock, config.accessTokenLifetimeSec);
+  const audit = new AuditLog(store, clock, onAuditError);
+  const conditionalAccess = new ConditionalAccess({ store, clock, access, audit, excludeBuiltInAdmin: config.caExcludeAdmin });
   const throttle = new SigninThrottle(store, clock, config.throttle, master.derive('throttle-names'));
   const verifier = new TokenVerifier(keys, clock, issuerOf);
   const servicePrincipals = new ServicePrincipals(store, clock, principals, (id) => appTokens.forget(id));
@@ -188,7 +193,10 @@ export function createServices(
     users,
     servicePrincipals,
     applications: new Applications(store, clock, servicePrincipals),
-    groups: new Groups(store, clock, () => access.invalidate()),
+    groups: new Groups(store, clock, () => {
+      access.invalidate();
+      conditionalAccess.forgetMemberships();
+    }),
     throttle,
     signIn: new PasswordSignIn(users, throttle),
     access,
@@ -199,7 +207,8 @@ export function createServices(
     deviceCodes: new DeviceCodes(store, clock, interactive.deviceCodeSec * 1000, interactive.deviceCodeIntervalSec),
     browserSessions,
     interactions: new Interactions(master, clock, interactive.pageSec * 1000),
-    audit: new AuditLog(store, clock, onAuditError),
+    audit,
+    conditionalAccess,
     scoring,
     compute,
     builtInNode: config.compute.localNode
@@ -220,6 +229,7 @@ async function sweepSignInState(services: Services): Promise<void> {
 
 export async function startServices(services: Services): Promise<void> {
   await services.tenants.load();
+  services.conditionalAccess.useMfa((userId) => services.mfa.isEnrolled(userId));
   await services.keys.start();
   services.refreshTokens.start();
   const sweeper = setInterval(() => void sweepSignInState(services).catch(() => undefined), 3600_000);

@@ -115,6 +115,11 @@ export class AccessControl {
     return entry.rows.some((row) => scopeContains(target, row.scope));
   }
 
+  /** The assignments reaching a principal (directly and through groups), from the one-second cache (conditional access reads roles here). */
+  async reaching(principalId: string): Promise<readonly AssignmentRow[]> {
+    return (await this.entryFor(principalId)).rows;
+  }
+
   /** The decision with its reasons, from the assignments as they are now (not cached). */
   async explain(principalId: string, action: string, scope: string, kind: ActionKind = 'action'): Promise<AccessExplanation> {
     await this.roles.fresh();

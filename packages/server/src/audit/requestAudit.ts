@@ -14,6 +14,8 @@ export interface AuditInfo {
   actorName?: string;
   /** The error code the request ended with. */
   reason?: string;
+  /** The request's id, for records a part writes itself (conditional access's report-only results). */
+  requestId?: string;
   /** Nothing new happened worth a record (a reused app token). */
   skip?: boolean;
 }

@@ -32,6 +32,7 @@ import { jobOperations } from './routes/arm/jobs.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { scoringRoutes } from './routes/scoring.js';
 import { mlServerServiceRoutes } from './routes/mlServerServices.js';
+import { conditionalAccessRoutes } from './routes/conditionalAccess.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -118,7 +119,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   app.decorate('inFlight', () => inFlight);
   app.decorate('draining', false);
   app.addHook('onRequest', (request, reply, next) => {
-    request.audit = {};
+    request.audit = { requestId: request.id };
     inFlight++;
     // 'close' fires once, when the response is sent or the connection dies, whichever comes first.
     reply.raw.on('close', ended);
@@ -161,6 +162,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       meRoutes(scoped, services);
       userRoutes(scoped, services);
       groupRoutes(scoped, services);
+      conditionalAccessRoutes(scoped, services);
       adminRoutes(scoped, services);
       servicePrincipalRoutes(scoped, services);
       applicationRoutes(scoped, services);

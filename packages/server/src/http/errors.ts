@@ -74,6 +74,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: Tes
       timestamp: timestamp(),
       trace_id: request.id,
       correlation_id: correlationId(request),
+      ...(err.suberror === undefined ? {} : { suberror: err.suberror }),
+      ...(err.claims === undefined ? {} : { claims: err.claims }),
     });
     return;
   }

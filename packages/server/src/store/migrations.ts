@@ -16,6 +16,7 @@ import { quotas } from './migrations/0010_quotas.js';
 import { compute } from './migrations/0011_compute.js';
 import { signInMethods } from './migrations/0012_sign_in_methods.js';
 import { mfa } from './migrations/0013_mfa.js';
+import { conditionalAccess } from './migrations/0014_conditional_access.js';
 
 /** All migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0011_compute': compute,
   '0012_sign_in_methods': signInMethods,
   '0013_mfa': mfa,
+  '0014_conditional_access': conditionalAccess,
 };

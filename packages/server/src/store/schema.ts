@@ -407,6 +407,8 @@ export interface QuotaOverridesTable {
 }
 
 export interface Database {
+  ca_policies: CaPoliciesTable;
+  ca_named_locations: CaNamedLocationsTable;
   tenants: TenantsTable;
   subscriptions: SubscriptionsTable;
   users: UsersTable;
@@ -571,3 +573,27 @@ export interface MfaRecoveryCodesTable {
   used_at: number | null;
 }
 
+/** A conditional-access policy; `body` is its conditions and grant controls (conditionalAccess/policies.ts), JSON. */
+export interface CaPoliciesTable {
+  id: string;
+  tenant_id: string;
+  display_name: string;
+  state: string;
+  body: string;
+  created_at: number;
+  modified_at: number | null;
+  created_by: string | null;
+}
+
+/** An ip named location; `ip_ranges` is JSON. */
+export interface CaNamedLocationsTable {
+  id: string;
+  tenant_id: string;
+  display_name: string;
+  /** Lower-cased display name; unique within a tenant. */
+  name_key: string;
+  is_trusted: number;
+  ip_ranges: string;
+  created_at: number;
+  modified_at: number | null;
+}

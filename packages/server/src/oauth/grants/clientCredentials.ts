@@ -31,6 +31,11 @@ export const clientCredentialsGrant: Grant = {
     const { services } = ctx;
     ctx.audit.actorId = sp.id;
     ctx.audit.actorName = sp.app_id;
+    // Before any reuse: a policy change applies to the next request for a token, reused or not.
+    await services.conditionalAccess.enforce(
+      { tenantId: sp.tenant_id, subject: { kind: 'servicePrincipal', servicePrincipalId: sp.id, appId: sp.app_id }, clientAppId: sp.app_id, resource: scope.resource, address: ctx.address, clientApp: 'clientCredentials', amr: [] },
+      ctx.audit,
+    );
     const cacheKey = `${sp.id}|${client.keyId}|${scope.resource}`;
     let token = services.config.appTokenReuse ? services.appTokens.get(cacheKey) : undefined;
     if (!token) {
