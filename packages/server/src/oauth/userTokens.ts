@@ -10,6 +10,7 @@ import type { ParsedScope } from './scopes.js';
 import type { RefreshTokenRow } from './refreshTokens.js';
 import type { TokenSubject } from '../tokens/accessTokens.js';
 import type { AuthMethod, ClientAppKind } from '../identity/authMethods.js';
+import type { AuditInfo } from '../audit/requestAudit.js';
 
 export interface UserTokenRequest {
   tenant: Tenant;
@@ -37,6 +38,8 @@ export interface UserTokenRequest {
   clientApp: ClientAppKind;
   /** The caller's address (the socket's, or a trusted proxy's X-Forwarded-For). */
   address: string;
+  /** The request's audit record (conditional access writes report-only results beside it). */
+  audit?: AuditInfo | undefined;
 }
 
 export type TokenResponse = Record<string, string | number>;
@@ -55,6 +58,10 @@ export function userSubject(user: UserRow, domain: string, amr?: readonly AuthMe
 export async function issueUserTokens(services: Services, req: UserTokenRequest): Promise<TokenResponse> {
   const lifetimeSec = services.config.accessTokenLifetimeSec;
   const amr = req.previous?.amr ?? req.amr ?? ['pwd'];
+  await services.conditionalAccess.enforce(
+    { tenantId: req.tenant.id, subject: { kind: 'user', userId: req.user.id }, clientAppId: req.clientId, resource: req.scope.resource, address: req.address, clientApp: req.clientApp, amr },
+    req.audit ?? { tenantId: req.tenant.id, actorId: req.user.id, actorName: req.user.username },
+  );
   const subject = userSubject(req.user, req.tenant.domain, amr);
   const access = await services.minter.accessToken({ subject, resource: req.scope.resource, clientId: req.clientId, scp: 'user_impersonation', lifetimeSec });
   const refreshToken = await services.refreshTokens.issue({

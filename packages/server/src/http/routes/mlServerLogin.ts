@@ -68,6 +68,10 @@ export function mlServerLoginRoutes(app: FastifyInstance, services: Services): v
     request.audit.tenantId = tenant.id;
     request.audit.operation = 'mlserver/login';
     const user = await services.signIn.signIn({ tenantId: tenant.id, username: request.body.username, password: request.body.password, address: request.ip, audit: request.audit });
+    await services.conditionalAccess.enforce(
+      { tenantId: tenant.id, subject: { kind: 'user', userId: user.id }, clientAppId: ML_SERVER_CLIENT_ID, resource: RESOURCE_URIS.management, address: request.ip, clientApp: 'mlServerLogin', amr: PASSWORD_ONLY },
+      request.audit,
+    );
     return tokenPair(user);
   });
 
@@ -77,6 +81,10 @@ export function mlServerLoginRoutes(app: FastifyInstance, services: Services): v
     const { previous, user } = await continueSession(services, request.body.refreshToken, ML_SERVER_CLIENT_ID);
     request.audit.actorId = user.id;
     request.audit.actorName = user.username;
+    await services.conditionalAccess.enforce(
+      { tenantId: user.tenant_id, subject: { kind: 'user', userId: user.id }, clientAppId: ML_SERVER_CLIENT_ID, resource: RESOURCE_URIS.management, address: request.ip, clientApp: 'refresh', amr: previous.amr ?? PASSWORD_ONLY },
+      request.audit,
+    );
     return tokenPair(user, previous);
   });
 

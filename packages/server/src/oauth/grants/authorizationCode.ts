@@ -48,6 +48,7 @@ export const authorizationCodeGrant: Grant = {
       amr: parseAmr(row.amr),
       clientApp: 'browser',
       address: ctx.address,
+      audit: ctx.audit,
     });
   },
 };

@@ -42,6 +42,7 @@ export const deviceCodeGrant: Grant = {
       amr: parseAmr(row.amr),
       clientApp: 'deviceCode',
       address: ctx.address,
+      audit: ctx.audit,
     });
   },
 };

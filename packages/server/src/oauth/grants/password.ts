@@ -24,6 +24,7 @@ export const passwordGrant: Grant = {
       amr: ['pwd'],
       clientApp: 'password',
       address: ctx.address,
+      audit: ctx.audit,
     });
   },
 };

@@ -32,6 +32,7 @@ export const refreshTokenGrant: Grant = {
       v1: ctx.version === 'v1',
       clientApp: 'refresh',
       address: ctx.address,
+      audit: ctx.audit,
     });
   },
 };
