@@ -61,8 +61,9 @@ for (const kind of STORE_KINDS) {
 
     it('ClientSecretCredential is refused (AADSTS53003) from 127.0.0.1 under a block policy and works from the excluded 127.0.0.2', async () => {
       // Before any policy, both addresses get a token (held for reuse: a block must stop the reuse too).
-      assert.ok((await secretClient('127.0.0.1')).token);
+      // The first is minted (and recorded, with the address the server saw), the second reused.
       assert.ok((await secretClient('127.0.0.2')).token);
+      assert.ok((await secretClient('127.0.0.1')).token);
       const location = await callTls(`${BASE}/namedLocations`, { '@odata.type': '#microsoft.graph.ipNamedLocation', displayName: 'build agents', ipRanges: [{ '@odata.type': '#microsoft.graph.iPv4CidrRange', cidrAddress: '127.0.0.2/32' }] });
       assert.equal(location.status, 201);
       const policy = await callTls(`${BASE}/policies`, {
