@@ -11,6 +11,13 @@ export interface User {
   accountEnabled: boolean;
   createdDateTime: string;
   lastPasswordChangeDateTime: string | null;
+  userType: 'Member';
+  /** `local`, or `ldap:NAME` for a user of that directory. */
+  source: string;
+  onPremisesSyncEnabled: boolean | null;
+  onPremisesDistinguishedName: string | null;
+  onPremisesImmutableId: string | null;
+  onPremisesLastSyncDateTime: string | null;
 }
 
 /** A user to create. */
@@ -38,6 +45,9 @@ export interface Group {
   displayName: string;
   description: string | null;
   createdDateTime: string;
+  /** `local`, or `ldap:NAME` for a directory's group (membership read-only). */
+  source: string;
+  onPremisesSyncEnabled: boolean | null;
 }
 
 /** A member of a group. */

@@ -2,7 +2,9 @@
  * Server configuration: command-line options over `TESSERA_*` environment variables
  * over defaults. One place turns both into a validated {@link ServerConfig}.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { DirectorySettingsError, directoriesFromFile, directoryFromEnv, type DirectoryPolicy } from './ldap/settings.js';
 import { DEFAULT_SANDBOX, SANDBOX_MODES, SANDBOX_NETWORKS, type SandboxPolicy } from './sandbox/policy.js';
 import { defaultComputePolicy, type ComputePolicy } from './compute/index.js';
 import { DEFAULT_QUOTA_LIMITS, GIB, QUOTA_MAXIMUM, type QuotaLimits, type QuotaPolicy } from './workspace/quotaLimits.js';
@@ -95,6 +97,8 @@ export interface ServerConfig {
   quotas: QuotaPolicy;
   /** Computes, nodes and runs (the built-in node, node timeout, run tokens, run files). */
   compute: ComputePolicy;
+  /** LDAP / Active Directory directories users sign in with (TESSERA_LDAP_*, --ldap-*, the config file's `directories`). */
+  directory: DirectoryPolicy;
 }
 
 /** Lifetimes of browser sign-in and device-code sign-in. */
@@ -151,6 +155,18 @@ export interface ServeOptions {
   isolateOnnx?: boolean;
   /** --local-node on|off */
   localNode?: string;
+  /** --config FILE: a JSON file (today: `directories`, `localAccounts`). */
+  config?: string;
+  /** --ldap-url, --ldap-bind-dn, --ldap-search-base, --ldap-search-filter, --ldap-ca-file, --ldap-start-tls, --ldap-insecure */
+  ldapUrl?: string;
+  ldapBindDn?: string;
+  ldapSearchBase?: string;
+  ldapSearchFilter?: string;
+  ldapCaFile?: string;
+  ldapStartTls?: boolean;
+  ldapInsecure?: boolean;
+  /** --local-accounts all|admin */
+  localAccounts?: string;
 }
 
 export const DEFAULT_ARGON2: Argon2Params = { memoryCost: 19456, timeCost: 2, parallelism: 1 };
@@ -261,6 +277,56 @@ export function parseEnvironments(value: string | undefined): Record<string, str
   return out;
 }
 
+/** The config file (--config, TESSERA_CONFIG_FILE): JSON with the settings that do not fit a flag. */
+function readConfigFile(file: string | undefined): Record<string, unknown> {
+  if (file === undefined || file === '') return {};
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(`--config: ${file} cannot be read`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`--config: ${file} is not valid JSON (${(err as Error).message.slice(0, 200)})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`--config: ${file} must hold a JSON object`);
+  const known = new Set(['directories', 'localAccounts']);
+  const unknown = Object.keys(parsed).filter((k) => !known.has(k));
+  if (unknown.length > 0) throw new ConfigError(`--config: ${file} has unknown settings: ${unknown.slice(0, 5).join(', ')} (known: ${[...known].join(', ')})`);
+  return parsed as Record<string, unknown>;
+}
+
+function directoryPolicy(options: ServeOptions, env: NodeJS.ProcessEnv): DirectoryPolicy {
+  const file = options.config ?? env.TESSERA_CONFIG_FILE;
+  const fromFile = readConfigFile(file);
+  // Flags win over the environment for the one directory TESSERA_LDAP_* describes.
+  const merged = {
+    ...env,
+    ...(options.ldapUrl !== undefined ? { TESSERA_LDAP_URL: options.ldapUrl } : {}),
+    ...(options.ldapBindDn !== undefined ? { TESSERA_LDAP_BIND_DN: options.ldapBindDn } : {}),
+    ...(options.ldapSearchBase !== undefined ? { TESSERA_LDAP_SEARCH_BASE: options.ldapSearchBase } : {}),
+    ...(options.ldapSearchFilter !== undefined ? { TESSERA_LDAP_SEARCH_FILTER: options.ldapSearchFilter } : {}),
+    ...(options.ldapCaFile !== undefined ? { TESSERA_LDAP_CA_FILE: options.ldapCaFile } : {}),
+    ...(options.ldapStartTls ? { TESSERA_LDAP_STARTTLS: '1' } : {}),
+    ...(options.ldapInsecure ? { TESSERA_LDAP_INSECURE: '1' } : {}),
+  };
+  try {
+    const directories = [...(directoryFromEnv(merged) ? [directoryFromEnv(merged)!] : []), ...directoriesFromFile(fromFile.directories, file ?? '')];
+    const names = directories.map((d) => d.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice !== undefined) throw new ConfigError(`two directories are named '${twice}' (TESSERA_LDAP_NAME or the config file's name tells them apart)`);
+    const localAccounts = options.localAccounts ?? env.TESSERA_LOCAL_ACCOUNTS ?? (typeof fromFile.localAccounts === 'string' ? fromFile.localAccounts : undefined) ?? 'all';
+    if (localAccounts !== 'all' && localAccounts !== 'admin') throw new ConfigError('--local-accounts (TESSERA_LOCAL_ACCOUNTS) must be all or admin');
+    return { directories, localAccounts };
+  } catch (err) {
+    if (err instanceof DirectorySettingsError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
 function computePolicy(options: ServeOptions, env: NodeJS.ProcessEnv, dataDir: string): ComputePolicy {
   const defaults = defaultComputePolicy(dataDir);
   return {
@@ -354,6 +420,7 @@ export function resolveConfig(options: ServeOptions = {}, env: NodeJS.ProcessEnv
     },
     quotas: quotaPolicy(env),
     compute: computePolicy(options, env, dataDir),
+    directory: directoryPolicy(options, env),
   };
 }
 

@@ -80,6 +80,9 @@ export const ERROR_CATALOGUE = {
   BadGateway: { status: 502, oauth: 'server_error', meaning: "A web service's worker crashed or ran out of memory while scoring; it is restarted and the next request is served." },
   GatewayTimeout: { status: 504, oauth: 'server_error', meaning: 'A scoring request ran past its timeout; the worker is restarted.' },
   ServiceUnavailable: { status: 503, oauth: 'temporarily_unavailable', meaning: 'The server is starting, stopping or cannot reach its store, or a web service\'s request queue is full (retry after Retry-After seconds).' },
+  DirectoryUnavailable: { status: 503, oauth: 'temporarily_unavailable', meaning: 'No server of the LDAP or Active Directory directory answered: its users cannot sign in or refresh until one does (local accounts still can).' },
+  DirectoryError: { status: 502, oauth: 'server_error', meaning: 'The directory answered with something Tessera cannot use: a name that matches several entries, an entry without its unique id, more groups than maxGroups, or a refused service-account bind; the message says which.' },
+  DirectoryManaged: { status: 409, oauth: 'invalid_request', meaning: 'The user or group comes from a directory: its name, password and memberships change there, not through Tessera.' },
   InternalServerError: { status: 500, oauth: 'server_error', meaning: 'An unexpected failure; the log has the details under the request id.' },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -33,6 +33,7 @@ import { Sandbox } from './sandbox/index.js';
 import type { RuntimeFactory } from './scoring/runtimes/types.js';
 import { createComputeServices, type ComputeServices } from './compute/index.js';
 import { BuiltInNode } from './compute/node/builtInNode.js';
+import { Directories } from './ldap/index.js';
 import { Mfa } from './mfa/mfa.js';
 import { ConditionalAccess } from './conditionalAccess/evaluate.js';
 
@@ -109,6 +110,8 @@ export interface Services {
   conditionalAccess: ConditionalAccess;
   /** Multi-factor authentication: TOTP authenticators and recovery codes. */
   mfa: Mfa;
+  /** LDAP / Active Directory directories as an identity source. */
+  directories: Directories;
 }
 
 /** Builds the parts; call {@link startServices} before serving. */
@@ -152,6 +155,19 @@ export function createServices(
     return principal.exists ? principal.clientName : undefined;
   });
   const minter = new TokenMinter(keys, clock, issuerOf);
+  // Memberships changed (a group edited here, or a directory user's groups refreshed): cached decisions go.
+  const membershipChanged = () => {
+    access.invalidate();
+    conditionalAccess.forgetMemberships();
+  };
+  const directories = new Directories(config.directory, {
+    store,
+    clock,
+    master,
+    changes: { membershipChanged, principalChanged: (id) => principals.invalidate(id) },
+    endSessions,
+    onError,
+  });
   const compute = createComputeServices({
     store,
     clock,
@@ -193,12 +209,9 @@ export function createServices(
     users,
     servicePrincipals,
     applications: new Applications(store, clock, servicePrincipals),
-    groups: new Groups(store, clock, () => {
-      access.invalidate();
-      conditionalAccess.forgetMemberships();
-    }),
+    groups: new Groups(store, clock, membershipChanged),
     throttle,
-    signIn: new PasswordSignIn(users, throttle),
+    signIn: new PasswordSignIn(users, throttle, directories),
     access,
     workspace,
     refreshTokens,
@@ -215,6 +228,7 @@ export function createServices(
       ? new BuiltInNode({ service: compute.nodeService, runs: compute.runs, sandbox, policy: config.compute, python: config.scoring.python, onError: (err) => onError(err, 'the built-in node') })
       : undefined,
     mfa: new Mfa(store, clock, master, throttle, endSessions),
+    directories,
   };
 }
 
@@ -242,6 +256,7 @@ export async function startServices(services: Services): Promise<void> {
   runSweeper.unref();
   runSweepers.set(services, runSweeper);
   await services.builtInNode?.start();
+  await services.directories.start();
 }
 
 const runSweepers = new WeakMap<Services, NodeJS.Timeout>();
@@ -255,4 +270,5 @@ export async function stopServices(services: Services): Promise<void> {
   clearInterval(runSweepers.get(services));
   await services.builtInNode?.stop();
   await services.scoring.stop();
+  await services.directories.stop();
 }

@@ -19,6 +19,7 @@ import { meRoutes } from './routes/me.js';
 import { userRoutes } from './routes/users.js';
 import { groupRoutes } from './routes/groups.js';
 import { adminRoutes } from './routes/admin.js';
+import { directoryRoutes } from './routes/directories.js';
 import { servicePrincipalRoutes } from './routes/servicePrincipals.js';
 import { applicationRoutes } from './routes/applications.js';
 import { authorizeRoutes } from './routes/authorize.js';
@@ -164,6 +165,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       groupRoutes(scoped, services);
       conditionalAccessRoutes(scoped, services);
       adminRoutes(scoped, services);
+      directoryRoutes(scoped, services);
       servicePrincipalRoutes(scoped, services);
       applicationRoutes(scoped, services);
       armRoutes(scoped, services, [...modelOperations, ...onlineEndpointOperations, ...computeOperations, ...jobOperations]);

@@ -10,6 +10,7 @@ import type { GroupsTable } from '../store/schema.js';
 import type { Clock } from '../clock.js';
 import { TesseraError } from '../errors.js';
 import { checkDisplayName, hasControlChars, isGuid } from './validate.js';
+import { LOCAL_SOURCE, directoryManaged, isDirectorySource } from './sources.js';
 
 export type GroupRow = Selectable<GroupsTable>;
 
@@ -18,6 +19,9 @@ export interface GroupView {
   displayName: string;
   description: string;
   createdDateTime: string;
+  /** `local`, or `ldap:NAME` for a directory's group (its membership is read-only here). */
+  source: string;
+  onPremisesSyncEnabled: boolean | null;
 }
 
 export interface MemberView {
@@ -40,7 +44,14 @@ export class Groups {
   ) {}
 
   view(row: GroupRow): GroupView {
-    return { id: row.id, displayName: row.display_name, description: row.description, createdDateTime: new Date(row.created_at).toISOString() };
+    return {
+      id: row.id,
+      displayName: row.display_name,
+      description: row.description,
+      createdDateTime: new Date(row.created_at).toISOString(),
+      source: row.source,
+      onPremisesSyncEnabled: isDirectorySource(row.source) ? true : null,
+    };
   }
 
   async create(tenantId: string, input: { displayName: string; description?: string | undefined }): Promise<GroupRow> {
@@ -56,6 +67,10 @@ export class Groups {
       name_key: displayName.toLowerCase(),
       description,
       created_at: this.clock.now(),
+      source: LOCAL_SOURCE,
+      external_id: null,
+      directory_dn: null,
+      synced_at: null,
     };
     try {
       await this.store.db.insertInto('groups').values(row).execute();
@@ -95,6 +110,7 @@ export class Groups {
   /** Adds a user or service principal; adding one already there is not an error (Graph answers 400; we keep it idempotent). */
   async addMember(tenantId: string, idOrName: string, memberId: string): Promise<void> {
     const group = await this.get(tenantId, idOrName);
+    if (isDirectorySource(group.source)) throw directoryManaged('group', group.source);
     if (!isGuid(memberId)) throw new TesseraError('InvalidParameter', 'The member must be given by its object id (a GUID).');
     const id = memberId.toLowerCase();
     const member =
@@ -111,6 +127,7 @@ export class Groups {
 
   async removeMember(tenantId: string, idOrName: string, memberId: string): Promise<void> {
     const group = await this.get(tenantId, idOrName);
+    if (isDirectorySource(group.source)) throw directoryManaged('group', group.source);
     if (!isGuid(memberId)) throw new TesseraError('ResourceNotFound', 'That principal is not a member of the group.');
     const result = await this.store.db
       .deleteFrom('group_members')

@@ -13,6 +13,7 @@ import { TesseraError } from '../errors.js';
 import { checkPasswordPolicy, type PasswordHasher } from './passwords.js';
 import { checkDisplayName, checkEmail, checkUsername, hasControlChars, isGuid } from './validate.js';
 import type { PrincipalCache } from './principalCache.js';
+import { LOCAL_SOURCE, directoryManaged, isDirectorySource } from './sources.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -26,6 +27,14 @@ export interface UserView {
   accountEnabled: boolean;
   createdDateTime: string;
   lastPasswordChangeDateTime: string | null;
+  userType: 'Member';
+  /** `local`, or `ldap:NAME` for a directory's user. */
+  source: string;
+  /** Graph's names for a directory user's origin (null for local users, as Graph has for cloud-only ones). */
+  onPremisesSyncEnabled: boolean | null;
+  onPremisesDistinguishedName: string | null;
+  onPremisesImmutableId: string | null;
+  onPremisesLastSyncDateTime: string | null;
 }
 
 export interface NewUser {
@@ -67,6 +76,12 @@ export class Users {
       accountEnabled: row.enabled === 1,
       createdDateTime: new Date(row.created_at).toISOString(),
       lastPasswordChangeDateTime: row.password_changed_at === null ? null : new Date(row.password_changed_at).toISOString(),
+      userType: 'Member',
+      source: row.source,
+      onPremisesSyncEnabled: isDirectorySource(row.source) ? true : null,
+      onPremisesDistinguishedName: row.directory_dn,
+      onPremisesImmutableId: row.external_id,
+      onPremisesLastSyncDateTime: row.synced_at === null ? null : new Date(row.synced_at).toISOString(),
     };
   }
 
@@ -87,6 +102,10 @@ export class Users {
       password_changed_at: now,
       created_at: now,
       updated_at: now,
+      source: LOCAL_SOURCE,
+      external_id: null,
+      directory_dn: null,
+      synced_at: null,
     };
     try {
       await this.store.db.insertInto('users').values(row).execute();
@@ -128,6 +147,8 @@ export class Users {
   /** Applies a change; a new password or a disable ends the user's sessions. */
   async update(tenantId: string, idOrName: string, patch: UserPatch, actorId?: string): Promise<UserRow> {
     const row = await this.get(tenantId, idOrName);
+    // The directory owns a directory user's name, mail and password; enabling or disabling them here still works.
+    if (isDirectorySource(row.source) && (patch.displayName !== undefined || patch.email !== undefined || patch.password !== undefined)) throw directoryManaged('user', row.source);
     if (patch.enabled === false && row.id === actorId) throw new TesseraError('Conflict', 'You cannot disable your own account.');
     const changes: Partial<UserRow> = { updated_at: this.clock.now() };
     if (patch.displayName !== undefined) changes.display_name = checkDisplayName(patch.displayName);

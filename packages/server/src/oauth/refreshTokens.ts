@@ -140,6 +140,13 @@ export class RefreshTokens {
     return { ...tokenRow, amr: parseAmr(chain_amr) };
   }
 
+  /** The user a token was issued to, without checking or spending it (what must be asked before a redemption). */
+  async userOf(token: string): Promise<string | undefined> {
+    if (!looksLikeSecret(token, SecretPrefix.refreshToken)) return undefined;
+    const row = await this.store.db.selectFrom('refresh_tokens').select('user_id').where('token_hash', '=', hashSecret(token)).executeTakeFirst();
+    return row?.user_id;
+  }
+
   /** Revokes the chain a token belongs to (sign-out). Unknown tokens are ignored, as RFC 7009 asks. */
   async revoke(token: string): Promise<void> {
     if (!looksLikeSecret(token, SecretPrefix.refreshToken)) return;

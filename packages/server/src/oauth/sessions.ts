@@ -12,8 +12,13 @@ export interface ContinuedSession {
   user: UserRow;
 }
 
-/** Redeems `token` and returns the session's user, who must still be enabled. */
+/** Redeems `token` and returns the session's user, who must still be enabled (a directory's user, still in the directory). */
 export async function continueSession(services: Services, token: string, clientId: string, tenantId?: string, clientAuthenticated = false): Promise<ContinuedSession> {
+  // A directory user is read again from the directory first (a removed group or account counts
+  // now), before the token is spent: a directory that does not answer must not cost the session.
+  const holder = await services.refreshTokens.userOf(token);
+  const before = holder === undefined ? undefined : await services.users.byId(holder);
+  if (before !== undefined) await services.directories.refresh(before);
   const previous = await services.refreshTokens.redeem(token, clientId, tenantId, clientAuthenticated);
   const user = await services.users.byId(previous.user_id);
   if (!user || user.enabled !== 1) {

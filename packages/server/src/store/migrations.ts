@@ -17,6 +17,7 @@ import { compute } from './migrations/0011_compute.js';
 import { signInMethods } from './migrations/0012_sign_in_methods.js';
 import { mfa } from './migrations/0013_mfa.js';
 import { conditionalAccess } from './migrations/0014_conditional_access.js';
+import { directoryAccounts } from './migrations/0015_directory_accounts.js';
 
 /** All migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -34,4 +35,5 @@ export const migrations: Record<string, Migration> = {
   '0012_sign_in_methods': signInMethods,
   '0013_mfa': mfa,
   '0014_conditional_access': conditionalAccess,
+  '0015_directory_accounts': directoryAccounts,
 };

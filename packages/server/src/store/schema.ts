@@ -29,6 +29,13 @@ export interface UsersTable {
   password_changed_at: number | null;
   created_at: number;
   updated_at: number;
+  /** `local`, or `ldap:NAME` for an entry of that directory. */
+  source: string;
+  /** The directory's id for the entry (entryUUID, objectGUID); null for local ones. */
+  external_id: string | null;
+  directory_dn: string | null;
+  /** When it was last read from the directory. */
+  synced_at: number | null;
 }
 
 export interface GroupsTable {
@@ -39,6 +46,24 @@ export interface GroupsTable {
   name_key: string;
   description: string;
   created_at: number;
+  /** `local`, or `ldap:NAME` for an entry of that directory. */
+  source: string;
+  /** The directory's id for the entry (entryUUID, objectGUID); null for local ones. */
+  external_id: string | null;
+  directory_dn: string | null;
+  /** When it was last read from the directory. */
+  synced_at: number | null;
+}
+
+/** A directory set through the API (those of the environment and config file are not stored). */
+export interface DirectoriesTable {
+  name: string;
+  /** Its DirectorySettings as JSON, without the password. */
+  settings: string;
+  /** The service account's password, sealed with the master key. */
+  bind_password_sealed: string | null;
+  updated_at: number;
+  updated_by: string | null;
 }
 
 export interface GroupMembersTable {
@@ -414,6 +439,7 @@ export interface Database {
   users: UsersTable;
   groups: GroupsTable;
   group_members: GroupMembersTable;
+  directories: DirectoriesTable;
   signing_keys: SigningKeysTable;
   refresh_tokens: RefreshTokensTable;
   refresh_chains: RefreshChainsTable;
