@@ -212,6 +212,11 @@ const MODEL_URI = /^azureml:\/\/jobs\/([^/]{1,255})\/outputs\/artifacts\/paths\/
  * run's artifacts; the files under the path (or the one file) become the version's.
  */
 async function registerFromRun(ctx: ArmContext): Promise<{ status: number; body: unknown }> {
+  const asked = ctx.body as { properties?: { modelUri?: unknown } } | null | undefined;
+  if (typeof asked !== 'object' || asked === null || typeof asked.properties !== 'object' || asked.properties === null || !('modelUri' in asked.properties)) {
+    // Not a registration from a run: the upload is what this path takes.
+    throw new TesseraError('UnsupportedMediaType', "A model version is uploaded as multipart/form-data (or registered from a run's outputs with JSON {properties: {modelUri: 'azureml://jobs/{run id}/outputs/artifacts/paths/{path}'}}).");
+  }
   const body = fields(objectBody(ctx.body), ['properties'], 'The request body');
   const props = fields(objectBody(body.properties, "The field 'properties'"), ['modelUri', 'description', 'tags'], "The field 'properties'");
   const match = typeof props.modelUri === 'string' ? MODEL_URI.exec(props.modelUri) : null;
