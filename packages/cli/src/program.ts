@@ -18,6 +18,7 @@ import { registerMlWorkspace } from './commands/mlWorkspace.js';
 import { registerRole } from './commands/role.js';
 import { registerIdentity } from './commands/identity.js';
 import { registerNode } from './commands/node.js';
+import { registerCa } from './commands/ca.js';
 
 /** The CLI's version, printed by `tessera --version` (or -V). */
 export const CLI_VERSION = '0.1.0';
@@ -51,5 +52,6 @@ export function buildProgram(): Command {
   registerRole(program);
   registerIdentity(program);
   registerNode(program);
+  registerCa(program);
   return program;
 }
