@@ -17,6 +17,7 @@ import { tokenRoutes } from './routes/token.js';
 import { mlServerLoginRoutes } from './routes/mlServerLogin.js';
 import { meRoutes } from './routes/me.js';
 import { userRoutes } from './routes/users.js';
+import { mfaRoutes } from './routes/mfa.js';
 import { groupRoutes } from './routes/groups.js';
 import { adminRoutes } from './routes/admin.js';
 import { directoryRoutes } from './routes/directories.js';
@@ -162,6 +163,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       mlServerLoginRoutes(scoped, services);
       meRoutes(scoped, services);
       userRoutes(scoped, services);
+      mfaRoutes(scoped, services);
       groupRoutes(scoped, services);
       conditionalAccessRoutes(scoped, services);
       adminRoutes(scoped, services);

@@ -24,7 +24,8 @@ import { cspSource } from '../pages/layout.js';
 import { signInPage } from '../pages/signInPage.js';
 import { accountPage } from '../pages/accountPage.js';
 import { formPostPage } from '../pages/formPostPage.js';
-import { checkCsrf, csrfFor, formOf, queryOf, sendPage, signInFromForm, signedInBrowser, startBrowserSession, userNames } from '../interactive.js';
+import { checkCsrf, csrfFor, formOf, queryOf, sendPage, signInFromForm, signedInBrowser, startBrowserSession, userNames, type SignedInBrowser } from '../interactive.js';
+import { nextStep, postStep, showBlocked, showStep, type StepTarget } from '../mfaStep.js';
 
 interface TenantParams {
   tenant: string;
@@ -33,6 +34,8 @@ interface TenantParams {
 type TenantRequest = FastifyRequest<{ Params: TenantParams }>;
 
 const SEALED_KIND = 'authorize';
+/** The MFA step's sealed state (the request rides inside it). */
+const MFA_KIND = 'mfa-authorize';
 
 function destinationOf(req: AuthorizationRequest): ErrorDestination {
   return { redirectUri: req.redirectUri, responseMode: req.responseMode, state: req.state, tenantAsWritten: req.tenantAsWritten };
@@ -87,6 +90,33 @@ export function authorizeRoutes(app: FastifyInstance, services: Services): void 
     );
   };
 
+  /** Where the MFA step's forms post, for this request. */
+  const stepTarget = (req: AuthorizationRequest): StepTarget => {
+    const target = cspSource(req.redirectUri);
+    return { kind: MFA_KIND, action: `${base(req.tenantAsWritten)}/mfa`, appName: req.clientName, formTargets: target ? [target] : [] };
+  };
+
+  /**
+   * Signs in through the browser session: a code at once, unless conditional access or
+   * the user's enrolled MFA asks for more than the session has done (then the step, or
+   * with prompt=none an error to the client).
+   */
+  const withSession = async (request: FastifyRequest, reply: FastifyReply, req: AuthorizationRequest, browser: SignedInBrowser, silent: boolean) => {
+    const amr = parseAmr(browser.session.amr);
+    const step = await nextStep(services, request, { user: browser.user, amr, clientApp: 'browser', clientAppId: req.clientId, resource: req.resource });
+    if (step.next === 'continue') return issueCode(request, reply, req, browser.user, browser.session);
+    if (silent) {
+      const error =
+        step.next === 'block'
+          ? new TesseraError('AccessDenied', 'Access has been blocked by conditional access policies.', { aadCodes: [53003] })
+          : new TesseraError('LoginRequired', 'The sign-in needs multi-factor authentication, and prompt=none forbids asking.', { aadCodes: [50076], oauth: 'interaction_required' });
+      return respond(request, reply, destinationOf(req), { error });
+    }
+    if (step.next === 'block') return showBlocked(request, reply, step.decision);
+    request.audit.skip = true;
+    return showStep(services, request, reply, stepTarget(req), browser.user, step.next, amr, req);
+  };
+
   /** Opens the sealed request of a posted form, after its anti-forgery token. */
   const postedRequest = (request: TenantRequest, purpose: 'signin' | 'account'): { form: Map<string, string>; req: AuthorizationRequest } => {
     const form = formOf(request);
@@ -116,7 +146,7 @@ export function authorizeRoutes(app: FastifyInstance, services: Services): void 
       if (!browser || !fresh) {
         return respond(request, reply, destinationOf(req), { error: new TesseraError('LoginRequired', 'The user must sign in: there is no usable browser session, and prompt=none forbids asking.', { aadCodes: [50058] }) });
       }
-      return issueCode(request, reply, req, browser.user, browser.session);
+      return withSession(request, reply, req, browser, true);
     }
     if (!browser || !fresh || req.prompts.includes('login')) {
       // Nothing is recorded for showing a page: the sign-in is recorded when the password is checked.
@@ -138,7 +168,7 @@ export function authorizeRoutes(app: FastifyInstance, services: Services): void 
         }),
       );
     }
-    return issueCode(request, reply, req, browser.user, browser.session);
+    return withSession(request, reply, req, browser, false);
   });
 
   app.post<{ Params: TenantParams }>('/:tenant/oauth2/v2.0/authorize/signin', options, async (request, reply) => {
@@ -149,8 +179,26 @@ export function authorizeRoutes(app: FastifyInstance, services: Services): void 
     }
     const user = await signInFromForm(services, request, reply, req.tenantId, form);
     if (!('id' in user)) return showSignIn(request, reply, req, user);
+    const step = await nextStep(services, request, { user, amr: PASSWORD_ONLY, clientApp: 'browser', clientAppId: req.clientId, resource: req.resource });
+    if (step.next === 'block') return showBlocked(request, reply, step.decision);
+    if (step.next !== 'continue') return showStep(services, request, reply, stepTarget(req), user, step.next, PASSWORD_ONLY, req);
     const session = await startBrowserSession(services, request, reply, user, PASSWORD_ONLY);
     return issueCode(request, reply, req, user, session);
+  });
+
+  /** The MFA step: a code, setting MFA up, or Continue after the recovery codes. */
+  app.post<{ Params: TenantParams }>('/:tenant/oauth2/v2.0/authorize/mfa', options, async (request, reply) => {
+    const outcome = await postStep<AuthorizationRequest>(services, request, reply, MFA_KIND, 'authorize/mfa', (req) => Promise.resolve(stepTarget(req)));
+    if (outcome.kind === 'shown') return outcome.reply;
+    const req = outcome.flow;
+    if (req.tenantId !== services.tenants.resolve(request.params.tenant).id) {
+      throw new TesseraError('InvalidParameter', 'This sign-in page belongs to another tenant. Start the sign-in again.', { aadCodes: [90002] });
+    }
+    if (outcome.kind === 'cancel') {
+      return respond(request, reply, destinationOf(req), { error: new TesseraError('AccessDenied', 'The user cancelled the sign-in.', { aadCodes: [65004] }) });
+    }
+    const session = await startBrowserSession(services, request, reply, outcome.user, outcome.amr);
+    return issueCode(request, reply, req, outcome.user, session);
   });
 
   app.post<{ Params: TenantParams }>('/:tenant/oauth2/v2.0/authorize/account', options, async (request, reply) => {
@@ -161,6 +209,6 @@ export function authorizeRoutes(app: FastifyInstance, services: Services): void 
       request.audit.skip = true;
       return showSignIn(request, reply, req);
     }
-    return issueCode(request, reply, req, browser.user, browser.session);
+    return withSession(request, reply, req, browser, false);
   });
 }

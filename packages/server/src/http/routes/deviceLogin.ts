@@ -17,6 +17,10 @@ import { signInPage } from '../pages/signInPage.js';
 import { consentPage } from '../pages/consentPage.js';
 import { messagePage } from '../pages/messagePage.js';
 import { checkCsrf, csrfFor, formOf, sendPage, signInFromForm, signedInBrowser, startBrowserSession, userNames, type SignedInBrowser } from '../interactive.js';
+import { nextStep, postStep, showBlocked, showStep, type StepTarget } from '../mfaStep.js';
+import { parseResource, parseScope } from '../../oauth/scopes.js';
+import type { AuthMethod } from '../../identity/authMethods.js';
+import type { UserRow } from '../../identity/users.js';
 
 /** What the sign-in and consent forms carry, sealed. */
 interface DeviceState {
@@ -26,6 +30,9 @@ interface ConsentState extends DeviceState {
   userId: string;
   sessionId: string;
 }
+
+/** The MFA step's sealed state (the device code's hash rides inside it). */
+const MFA_KIND = 'mfa-device';
 
 const NOT_VALID = 'That code is not valid, or it has expired or was already used. Check the code your device shows and try again.';
 
@@ -71,6 +78,22 @@ export function deviceLoginRoutes(app: FastifyInstance, services: Services): voi
       }),
     );
 
+  const stepTarget = async (row: DeviceCodeRow): Promise<StepTarget> => ({ kind: MFA_KIND, action: `${path}/mfa`, appName: await clientName(row), formTargets: [] });
+
+  /**
+   * After the password (no session yet) or with the browser's session: the consent page,
+   * unless conditional access blocks or the MFA step comes first.
+   */
+  const afterSignIn = async (request: FastifyRequest, reply: FastifyReply, row: DeviceCodeRow, user: UserRow, amr: readonly AuthMethod[], browser: SignedInBrowser | undefined) => {
+    const resource = (row.v1 === 1 ? parseResource(row.scope) : parseScope(row.scope)).resource;
+    const step = await nextStep(services, request, { user, amr, clientApp: 'deviceCode', clientAppId: row.client_id, resource });
+    if (step.next === 'block') return showBlocked(request, reply, step.decision);
+    if (step.next !== 'continue') return showStep(services, request, reply, await stepTarget(row), user, step.next, amr, { deviceCodeHash: row.device_code_hash } satisfies DeviceState);
+    if (browser) return showConsent(request, reply, row, browser);
+    const session = await startBrowserSession(services, request, reply, user, amr);
+    return showConsent(request, reply, row, { session, user });
+  };
+
   /** The request a sealed form names, still pending. */
   const pendingRow = async (deviceCodeHash: string): Promise<DeviceCodeRow> => {
     const row = await services.deviceCodes.byHash(deviceCodeHash);
@@ -110,7 +133,7 @@ export function deviceLoginRoutes(app: FastifyInstance, services: Services): voi
       return showCodeEntry(request, reply, { error: NOT_VALID, status: 400, code: typed.slice(0, 64) });
     }
     const browser = await signedInBrowser(services, request, row.tenant_id);
-    return browser ? showConsent(request, reply, row, browser) : showSignIn(request, reply, row);
+    return browser ? afterSignIn(request, reply, row, browser.user, parseAmr(browser.session.amr), browser) : showSignIn(request, reply, row);
   });
 
   app.post('/devicelogin/signin', options, async (request, reply) => {
@@ -123,8 +146,17 @@ export function deviceLoginRoutes(app: FastifyInstance, services: Services): voi
     if (form.get('action') === 'cancel') return refuse(request, reply, row);
     const user = await signInFromForm(services, request, reply, row.tenant_id, form);
     if (!('id' in user)) return showSignIn(request, reply, row, user);
-    const session = await startBrowserSession(services, request, reply, user, PASSWORD_ONLY);
-    return showConsent(request, reply, row, { session, user });
+    return afterSignIn(request, reply, row, user, PASSWORD_ONLY, undefined);
+  });
+
+  /** The MFA step: a code, setting MFA up, or Continue after the recovery codes; then the consent page. */
+  app.post('/devicelogin/mfa', options, async (request, reply) => {
+    const outcome = await postStep<DeviceState>(services, request, reply, MFA_KIND, 'devicelogin/mfa', async (state) => stepTarget(await pendingRow(state.deviceCodeHash)));
+    if (outcome.kind === 'shown') return outcome.reply;
+    const row = await pendingRow(outcome.flow.deviceCodeHash);
+    if (outcome.kind === 'cancel') return refuse(request, reply, row);
+    const session = await startBrowserSession(services, request, reply, outcome.user, outcome.amr);
+    return showConsent(request, reply, row, { session, user: outcome.user });
   });
 
   app.post('/devicelogin/consent', options, async (request, reply) => {
