@@ -6,6 +6,7 @@ import { registerServe } from './commands/serve.js';
 import { registerLogin } from './commands/login.js';
 import { registerAccount } from './commands/account.js';
 import { registerAdUser } from './commands/adUser.js';
+import { registerAdUserMfa } from './commands/adUserMfa.js';
 import { registerAdGroup } from './commands/adGroup.js';
 import { registerAdLockout } from './commands/adLockout.js';
 import { registerAdSp } from './commands/adSp.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerAdSp(ad);
   registerAdApp(ad);
   registerAdLockout(ad);
+  registerAdUserMfa(ad);
   registerKeys(program);
   registerAudit(program);
   registerAdminQuota(program);

@@ -128,3 +128,4 @@ export { configDir, readSession, sessionPath, writePrivateFile, type CachedAcces
 export { readStoredSession, type IdentitySession, type ServicePrincipalSession, type StoredSession } from './session.js';
 export { LOCK_STALE_MS, lockPath } from './sessionLock.js';
 export { normalizeServerUrl } from './serverUrl.js';
+export { MultiFactorAuthentication, type AuthenticationMethod, type MfaResetResult, type PasswordAuthenticationMethod, type SoftwareOathAuthenticationMethod, type UserMfa } from './mfa.js';
