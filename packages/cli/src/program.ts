@@ -9,6 +9,7 @@ import { registerAdUser } from './commands/adUser.js';
 import { registerAdUserMfa } from './commands/adUserMfa.js';
 import { registerAdGroup } from './commands/adGroup.js';
 import { registerAdLockout } from './commands/adLockout.js';
+import { registerDirectory } from './commands/directory.js';
 import { registerAdSp } from './commands/adSp.js';
 import { registerAdApp } from './commands/adApp.js';
 import { registerKeys } from './commands/keys.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerAdApp(ad);
   registerAdLockout(ad);
   registerAdUserMfa(ad);
+  registerDirectory(program);
   registerKeys(program);
   registerAudit(program);
   registerAdminQuota(program);

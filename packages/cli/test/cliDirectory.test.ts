@@ -99,7 +99,8 @@ describe('output formats', () => {
     assert.equal(code, 0);
     assert.equal(
       stdout,
-      [admin.id, 'admin', admin.userPrincipalName, 'Administrator', '', 'true', admin.createdDateTime, admin.lastPasswordChangeDateTime].join('\t') + '\n',
+      // A local user: Member, source local, and no on-premises fields (empty, as az prints null).
+      [admin.id, 'admin', admin.userPrincipalName, 'Administrator', '', 'true', admin.createdDateTime, admin.lastPasswordChangeDateTime, 'Member', 'local', '', '', '', ''].join('\t') + '\n',
     );
   });
 

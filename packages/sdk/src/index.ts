@@ -129,3 +129,4 @@ export { readStoredSession, type IdentitySession, type ServicePrincipalSession, 
 export { LOCK_STALE_MS, lockPath } from './sessionLock.js';
 export { normalizeServerUrl } from './serverUrl.js';
 export { MultiFactorAuthentication, type AuthenticationMethod, type MfaResetResult, type PasswordAuthenticationMethod, type SoftwareOathAuthenticationMethod, type UserMfa } from './mfa.js';
+export { LdapDirectories, type DirectorySyncResult, type DirectoryTestResult, type LdapDirectory, type LdapDirectoryInput, type LdapDirectorySettings } from './ldapDirectories.js';

@@ -70,6 +70,15 @@ export function registerServe(program: Command): void {
     .addOption(new Option('--sandbox-network <network>', "sandboxed scripts' network: none, loopback (their own) or all (the host's) (TESSERA_SANDBOX_NETWORK; default none)").choices(['none', 'loopback', 'all']))
     .option('--isolate-onnx', "run ONNX models in sandboxed worker processes, not the server's (TESSERA_ISOLATE_ONNX)")
     .addOption(new Option('--local-node <on|off>', "run jobs of computes without registered nodes in this process (TESSERA_LOCAL_NODE; default on)").choices(['on', 'off']))
+    .option('--config <file>', 'a JSON config file: directories (several LDAP/AD servers), localAccounts (TESSERA_CONFIG_FILE)')
+    .option('--ldap-url <urls>', 'an LDAP/AD directory users sign in with: ldaps://host:636, or ldap://host:389 with --ldap-start-tls; several space-separated fail over (TESSERA_LDAP_URL)')
+    .option('--ldap-bind-dn <dn>', "the directory's search account (TESSERA_LDAP_BIND_DN; its password: TESSERA_LDAP_BIND_PASSWORD or TESSERA_LDAP_BIND_PASSWORD_FILE)")
+    .option('--ldap-search-base <dn>', 'where users are searched (TESSERA_LDAP_SEARCH_BASE)')
+    .option('--ldap-search-filter <filter>', 'the user filter, {0} the typed name (TESSERA_LDAP_SEARCH_FILTER; default (uid={0}))')
+    .option('--ldap-ca-file <file>', "the CA of the directory's certificate (TESSERA_LDAP_CA_FILE)")
+    .option('--ldap-start-tls', 'upgrade ldap:// with StartTLS (TESSERA_LDAP_STARTTLS)')
+    .option('--ldap-insecure', 'allow ldap:// without TLS: passwords in clear (TESSERA_LDAP_INSECURE)')
+    .addOption(new Option('--local-accounts <which>', 'with a directory: all local accounts keep signing in, or only the built-in admin (TESSERA_LOCAL_ACCOUNTS; default all)').choices(['all', 'admin']))
     .action(async (options: ServeOptions) => {
       // Loaded here, so the other commands start without the server's dependencies.
       const { ConfigError, resolveConfig, startServer } = await import('@tessera/server');

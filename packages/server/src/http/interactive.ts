@@ -86,7 +86,7 @@ export function userNames(services: Services, user: UserRow): { displayName: str
 
 /** The errors of a password check that the sign-in page shows in place (anything else is an error page). */
 export function isSignInRefusal(err: unknown): err is TesseraError {
-  return err instanceof TesseraError && ['AuthenticationFailed', 'AccountLocked', 'AccountDisabled', 'TooManyRequests', 'InvalidParameter'].includes(err.code);
+  return err instanceof TesseraError && ['AuthenticationFailed', 'AccountLocked', 'AccountDisabled', 'TooManyRequests', 'InvalidParameter', 'DirectoryUnavailable'].includes(err.code);
 }
 
 /** What the sign-in page shows again when a password sign-in did not succeed. */

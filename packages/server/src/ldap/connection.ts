@@ -8,6 +8,8 @@
  * directory costs a sign-in its timeout, never the event loop.
  */
 import fs from 'node:fs';
+import net from 'node:net';
+import type tls from 'node:tls';
 import { Client, InvalidCredentialsError, type SearchOptions, type Entry } from 'ldapts';
 import type { DirectorySettings } from './settings.js';
 
@@ -25,6 +27,21 @@ export class DirectoryUnreachableError extends Error {
 interface Pooled {
   client: Client;
   url: string;
+  /** Set when the socket closed (the directory went away): never handed out again. */
+  closed: boolean;
+}
+
+/**
+ * Watches the client's socket for its end. ldapts notices a closed plain or LDAPS socket,
+ * but after StartTLS it keeps listening on the socket it upgraded, so a directory that
+ * went away would only show as an operation's timeout; the socket is reached through the
+ * client's (untyped) field for that reason alone.
+ */
+function watchClose(pooled: Pooled): void {
+  const socket = (pooled.client as unknown as { socket?: NodeJS.EventEmitter }).socket;
+  socket?.once('close', () => {
+    pooled.closed = true;
+  });
 }
 
 /** Whether an error means the connection, rather than the request, failed. */
@@ -61,19 +78,32 @@ export class DirectoryConnections {
     for (let i = 0; i < urls.length; i++) {
       const index = (this.preferred + i) % urls.length;
       const url = urls[index]!;
-      const tlsOptions = { ...(this.ca ? { ca: this.ca } : {}), minVersion: 'TLSv1.2' as const };
-      const client = new Client({ url, timeout: this.settings.timeoutMs, connectTimeout: this.settings.connectTimeoutMs, tlsOptions, strictDN: false });
+      const tlsOptions = this.tlsOptionsFor(url);
+      const secure = url.startsWith('ldaps://');
+      // ldapts opens TLS at once whenever tlsOptions are given: an ldap:// URL gets them only at StartTLS.
+      const client = new Client({ url, timeout: this.settings.timeoutMs, connectTimeout: this.settings.connectTimeoutMs, ...(secure ? { tlsOptions } : {}), strictDN: false });
       try {
-        if (url.startsWith('ldap://') && this.settings.startTls) await client.startTLS(tlsOptions);
+        if (!secure && this.settings.startTls) await client.startTLS(tlsOptions);
         else if (url.startsWith('ldaps://') || this.settings.insecure) await this.probe(client);
         this.preferred = index;
-        return { client, url };
+        const pooled: Pooled = { client, url, closed: false };
+        watchClose(pooled);
+        return pooled;
       } catch (err) {
         causes.push(`${url}: ${describe(err)}`);
         await client.unbind().catch(() => undefined);
       }
     }
     throw new DirectoryUnreachableError(this.settings.name, causes);
+  }
+
+  /**
+   * TLS options for one URL: the CA, TLS 1.2 at least, and the host the certificate must
+   * name (StartTLS upgrades a socket, and Node would otherwise check it against 'localhost').
+   */
+  private tlsOptionsFor(url: string): tls.ConnectionOptions {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return { ...(this.ca ? { ca: this.ca } : {}), minVersion: 'TLSv1.2', host, ...(net.isIP(host) === 0 ? { servername: host } : {}) };
   }
 
   /** Opens the connection at once (ldapts connects lazily), so an unreachable URL fails over here. */
@@ -96,10 +126,11 @@ export class DirectoryConnections {
   private async acquire(): Promise<Pooled> {
     if (this.closed) throw new DirectoryUnreachableError(this.settings.name, ['the server is stopping']);
     const ready = this.idle.pop();
-    if (ready && ready.client.isConnected) return ready;
+    if (ready && !ready.closed && ready.client.isConnected) return ready;
     if (ready) {
+      // Not awaited: an unbind on a socket that is gone waits for the operation timeout.
       this.open--;
-      await ready.client.unbind().catch(() => undefined);
+      void ready.client.unbind().catch(() => undefined);
     }
     if (this.open < this.settings.poolSize) {
       this.open++;
@@ -127,6 +158,10 @@ export class DirectoryConnections {
     else this.idle.push(p);
   }
 
+  private drainIdle(): void {
+    for (const p of this.idle.splice(0)) this.release(p, true);
+  }
+
   /** A waiter is told to open its own connection (a slot was freed). */
   private wakeOne(): void {
     this.waiters.shift()?.(undefined);
@@ -144,8 +179,10 @@ export class DirectoryConnections {
         this.release(p, false);
         return searchEntries;
       } catch (err) {
-        const broken = isConnectionFailure(err);
+        const broken = p.closed || isConnectionFailure(err);
         this.release(p, broken);
+        // The others were opened to the same server: they are likely gone too.
+        if (broken) this.drainIdle();
         if (broken && attempt === 0) continue;
         if (broken) throw new DirectoryUnreachableError(this.settings.name, [`${p.url}: ${describe(err)}`]);
         throw err;
