@@ -9,6 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ADMIN_PASSWORD, STORE_KINDS, call, claimsOf, createUser, login, startTestServer, type TestServer } from './helpers.js';
@@ -235,6 +236,26 @@ for (const kind of STORE_KINDS) {
         assert.equal((await call(`${server.url}/admin/directories/nothing`, { method: 'DELETE', token: admin })).status, 404);
         assert.equal((await call(url(), { method: 'DELETE', token: admin })).status, 204);
         assert.equal((await call(`${server.url}/login`, { body: { username: 'erin', password: ERIN_PASSWORD } })).status, 401);
+      });
+
+      it('a directory that accepts connections and never answers costs a sign-in its timeout, and nothing else waits', async () => {
+        const silent = net.createServer(() => undefined);
+        await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+        const port = (silent.address() as net.AddressInfo).port;
+        try {
+          assert.equal((await call(`${server.url}/admin/directories/slow`, { method: 'PUT', token: admin, body: { ...settings(), urls: [`ldaps://127.0.0.1:${port}`], connectTimeoutMs: 1500, timeoutMs: 1500 } })).status, 200);
+          const signIn = call(`${server.url}/login`, { body: { username: 'someone-else', password: 'Whatever-it-is-1' } });
+          // While that sign-in waits for the silent directory, the server answers other requests at once.
+          const health = await call(`${server.url}/health`);
+          assert.equal(health.status, 200);
+          assert.equal((await login(server)).token_type, 'Bearer', 'the local admin signs in meanwhile');
+          const answered = await signIn;
+          assert.equal(answered.status, 503);
+          assert.match(JSON.stringify(answered.body), /directory 'slow' is not answering/);
+        } finally {
+          await call(`${server.url}/admin/directories/slow`, { method: 'DELETE', token: admin });
+          silent.close();
+        }
       });
 
       it('an account in more groups than maxGroups is refused with a clear error, not truncated', async () => {
