@@ -5,7 +5,7 @@
  * be identifiers of both Python and JavaScript.
  */
 import { TesseraError } from '../errors.js';
-import { fields, objectBody, optionalString } from '../http/routes/arm/body.js';
+import { fields, objectBody, optionalString } from '../validation/jsonFields.js';
 import { shown } from '../workspace/names.js';
 import type { ParameterDefinition } from '../scoring/runtimes/types.js';
 

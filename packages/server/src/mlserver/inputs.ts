@@ -13,7 +13,7 @@
  * | data.frame | an object of equally long column arrays, or an array of records (objects) |
  */
 import { TesseraError } from '../errors.js';
-import { objectBody } from '../http/routes/arm/body.js';
+import { objectBody } from '../validation/jsonFields.js';
 import type { ParameterDefinition } from '../scoring/runtimes/types.js';
 
 type Scalar = number | string | boolean | null;

@@ -5,7 +5,7 @@
  */
 import { TesseraError } from '../errors.js';
 import type { RuntimeKind, ScriptContract } from '../scoring/runtimes/types.js';
-import { fields, objectBody, optionalString } from '../http/routes/arm/body.js';
+import { fields, objectBody, optionalString } from '../validation/jsonFields.js';
 import { checkTags, shown } from './names.js';
 
 export type ServiceTarget = 'instance' | 'cluster';

@@ -13,7 +13,7 @@ import { COMPUTE_TYPE, IDENTITY_TYPE, NODE_TYPE } from '../../../compute/names.j
 import { workspaceContext, type WorkspaceContext } from '../../../compute/workspaceContext.js';
 import { authorize } from '../../auth.js';
 import type { ArmContext, ArmOperation } from './router.js';
-import { fields, objectBody, optionalString } from './body.js';
+import { fields, objectBody, optionalString } from '../../../validation/jsonFields.js';
 import { mayListUnder, nameOf, readable } from './resources.js';
 import { workspaceOf } from './models.js';
 

@@ -16,7 +16,7 @@ import type { WorkspaceContext } from '../../../compute/workspaceContext.js';
 import { context } from './compute.js';
 import type { MultipartBody } from '../../multipart.js';
 import type { ArmContext, ArmOperation } from './router.js';
-import { fields, objectBody } from './body.js';
+import { fields, objectBody } from '../../../validation/jsonFields.js';
 import { mayListUnder, nameOf, readable } from './resources.js';
 import { discardRest, receiveModelUpload } from './modelUpload.js';
 

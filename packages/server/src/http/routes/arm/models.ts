@@ -13,7 +13,7 @@ import { workspaceId } from '../../../workspace/workspaces.js';
 import type { ModelContainerRecord, ModelVersionRecord } from '../../../workspace/models.js';
 import { MultipartBody } from '../../multipart.js';
 import { authorize } from '../../auth.js';
-import { fields, objectBody } from './body.js';
+import { fields, objectBody } from '../../../validation/jsonFields.js';
 import type { ArmContext, ArmOperation } from './router.js';
 import { mayListUnder, nameOf, readable } from './resources.js';
 import { discardRest, receiveModelUpload } from './modelUpload.js';

@@ -11,7 +11,7 @@ import { checkServiceName, parseRegenerateBody, parseServiceBody } from '../../.
 import { keysView, newKeyView, webServiceView } from '../../../workspace/webServiceViews.js';
 import { ServiceTokens } from '../../../scoring/serviceTokens.js';
 import type { ArmContext, ArmOperation } from './router.js';
-import { fields, objectBody } from './body.js';
+import { fields, objectBody } from '../../../validation/jsonFields.js';
 import { mayListUnder, nameOf, readable } from './resources.js';
 import { MODEL_VERSION_TYPE, workspaceOf, type WorkspaceRef } from './models.js';
 import { checkModelName, parseModelVersion } from '../../../workspace/models.js';

@@ -13,7 +13,7 @@ import { TesseraError } from '../../../errors.js';
 import { authorize } from '../../auth.js';
 import { OWNER_ROLE_ID } from '../../../access/roles.js';
 import type { ArmContext, ArmOperation } from './router.js';
-import { fields, objectBody, onlyNull } from './body.js';
+import { fields, objectBody, onlyNull } from '../../../validation/jsonFields.js';
 
 const ENVELOPE = ['id', 'name', 'type', 'location', 'tags', 'properties', 'managedBy'] as const;
 const WORKSPACE_ENVELOPE = ['id', 'name', 'type', 'location', 'tags', 'properties', 'identity', 'sku', 'kind', 'systemData', 'etag'] as const;

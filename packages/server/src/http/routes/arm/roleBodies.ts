@@ -9,7 +9,7 @@ import { TesseraError } from '../../../errors.js';
 import type { RoleInput } from '../../../access/roleCatalog.js';
 import { roleIdOf } from '../../../access/roleCatalog.js';
 import type { RolePermission } from '../../../access/roles.js';
-import { fields, objectBody, onlyNull, optionalString, requiredString, stringList } from './body.js';
+import { fields, objectBody, onlyNull, optionalString, requiredString, stringList } from '../../../validation/jsonFields.js';
 
 const ROLE_JSON_FIELDS = ['Name', 'roleName', 'Id', 'IsCustom', 'Description', 'Actions', 'NotActions', 'DataActions', 'NotDataActions', 'AssignableScopes', 'permissions', 'roleType', 'type', 'createdOn', 'updatedOn', 'createdBy', 'updatedBy'] as const;
 const ENVELOPE_FIELDS = ['id', 'name', 'type', 'properties'] as const;

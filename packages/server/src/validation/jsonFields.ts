@@ -1,9 +1,11 @@
 /**
- * Shape checks for ARM request bodies: an object, known fields only (matched without
+ * Shape checks for JSON request bodies: an object, known fields only (matched without
  * regard to case, as ARM reads JSON), each of the right type; every refusal names the
- * field. What the values mean is checked by the services.
+ * field. What the values mean is checked by the services. The http/ routes and the
+ * services below them (workspace/, mlserver/) both use these, so they live here, below
+ * http/, never in it.
  */
-import { TesseraError } from '../../../errors.js';
+import { TesseraError } from '../errors.js';
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
