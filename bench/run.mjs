@@ -11,9 +11,11 @@
 //      and Flask/gunicorn (scoring.mjs; needs Debian's wrk, gunicorn and python3-flask)
 //   8. the sandbox: Python and JavaScript echo scripts with --sandbox required vs off,
 //      requests/s and deployment cold start (sandbox.mjs; needs wrk and bubblewrap)
+//   9. the token path under conditional access: client-credentials and refresh grants with
+//      0, 10 and 100 enabled policies, ratio to none (conditionalAccess.mjs)
 // Figures are medians over rounds; the machine is shared and noisy, so compare ratios.
 // BENCH_ONLY=scoring (or a comma-separated list of signin, interactive, clientCredentials,
-// rbac, scoring, sandbox) runs only those measurements; the default runs them all.
+// rbac, scoring, sandbox, conditionalAccess) runs only those measurements; the default runs them all.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,13 +26,14 @@ import { measureRbac } from './rbac.mjs';
 import { measureInteractiveSignIns } from './interactiveSignIn.mjs';
 import { measureScoring, printScoring } from './scoring.mjs';
 import { measureSandbox, printSandbox } from './sandbox.mjs';
+import { measureConditionalAccess, printConditionalAccess } from './conditionalAccess.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PASSWORD = 'Bench-operator-secret-42';
 const CLI_CLIENT = '3c8a5a4e-0f7d-4b8e-9d3a-7e2b1c6f9a01';
-const MEASURES = ['signin', 'interactive', 'clientCredentials', 'rbac', 'scoring', 'sandbox'];
+const MEASURES = ['signin', 'interactive', 'clientCredentials', 'rbac', 'scoring', 'sandbox', 'conditionalAccess'];
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const unknown = only.filter((m) => !MEASURES.includes(m));
 if (unknown.length > 0) throw new Error(`BENCH_ONLY names unknown measurement(s) ${unknown.join(', ')}; choose from ${MEASURES.join(', ')}`);
@@ -102,6 +105,7 @@ try {
   if (runs('rbac')) result.rbacDecisions = await measureRbac({ seconds: SECONDS, rounds: ROUNDS });
   if (runs('scoring')) result.scoring = await measureScoring({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
   if (runs('sandbox')) result.sandbox = await measureSandbox({ adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
+  if (runs('conditionalAccess')) result.conditionalAccess = await measureConditionalAccess({ url, pid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
 
   console.log(`\nTessera benchmark — ${ROUNDS} rounds of ${SECONDS}s, medians (node ${process.version}, ${os.cpus().length} cores)\n`);
   const row = (label, figures) => console.log(`${label.padEnd(51)}${figures}`);
@@ -133,6 +137,7 @@ try {
   }
   if (result.scoring) printScoring(result.scoring);
   if (result.sandbox) printSandbox(result.sandbox);
+  if (result.conditionalAccess) printConditionalAccess(result.conditionalAccess, row, fmt);
   fs.mkdirSync(path.join(here, 'results'), { recursive: true });
   fs.writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify(result, null, 2) + '\n');
 } finally {

@@ -362,6 +362,26 @@ for (const kind of STORE_KINDS) {
         assert.equal((await clientCredentials()).status, 200);
       });
 
+      it('a user who enrolled MFA is refused on the password-only paths even with no policy (AADSTS50076); what-if says why', async () => {
+        const db = server.running.services.store.db;
+        // Enrolment as the MFA module records it (only the row's presence matters here).
+        await db.insertInto('mfa_totp').values({ user_id: bobId, tenant_id: server.running.bootstrap.tenantId, method_id: '6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d', secret_sealed: 'sealed', created_at: Date.now(), last_step: null, last_used_at: null }).execute();
+        try {
+          const grant = await passwordGrant('bob');
+          assert.equal(grant.body.error, 'interaction_required');
+          assert.deepEqual(grant.body.error_codes, [50076]);
+          const ml = await call<Json>(`${server.url}/login`, { body: { username: 'bob', password: PASSWORD } });
+          assert.equal((ml.body.error as Json).code, 'MfaRequired');
+          const w = await whatIf({ user: 'bob', ipAddress: '127.0.0.1', clientApp: 'password' });
+          assert.equal(w.body.result, 'mfa');
+          assert.equal((w.body.decidedBy as Json).id, 'mfa-registration');
+          assert.equal((await whatIf({ user: 'bob', ipAddress: '127.0.0.1', clientApp: 'browser' })).body.result, 'allow', 'the browser can ask for the second factor');
+        } finally {
+          await db.deleteFrom('mfa_totp').where('user_id', '=', bobId).execute();
+        }
+        assert.equal((await passwordGrant('bob')).status, 200);
+      });
+
       it('X-Forwarded-For from a client is ignored without a trusted proxy: the policy sees the socket address', async () => {
         await create(policy('Loopback blocked', { includeUsers: [adaId] }, { conditions: { locations: { includeLocations: [loopback] } } }));
         const res = await passwordGrant('ada', { 'x-forwarded-for': '203.0.113.9' });

@@ -105,6 +105,8 @@ interface CompiledPolicy {
   control: 'block' | 'mfa';
   needsGroups: boolean;
   needsRoles: boolean;
+  /** A workload-identity policy (conditions.clientApplications): it never applies to users, nor the others to service principals. */
+  forServicePrincipals: boolean;
 }
 
 interface TenantView {
@@ -113,7 +115,38 @@ interface TenantView {
   locations: Map<string, CompiledLocation>;
   /** Enforced or report-only policies (disabled ones are shown, never evaluated). */
   live: number;
+  /** Whether any live policy names groups, or roles: only then are a user's looked up. */
+  needsGroups: boolean;
+  needsRoles: boolean;
   builtInAdminId: string | undefined;
+}
+
+/** What every policy of one evaluation looks at, worked out once. */
+interface RequestContext {
+  req: AccessRequest;
+  facts: Facts;
+  resource: string;
+  client: string;
+  type: ClientAppType | undefined;
+  address: Address | undefined;
+  locations: Map<string, CompiledLocation>;
+  /** Whether the address is in a trusted location (worked out on first use). */
+  inTrusted(): boolean;
+}
+
+function requestContext(req: AccessRequest, facts: Facts, locations: Map<string, CompiledLocation>): RequestContext {
+  const address = parseAddress(req.address);
+  let trusted: boolean | undefined;
+  return {
+    req,
+    facts,
+    resource: canonicalResource(req.resource) ?? req.resource,
+    client: req.clientAppId.toLowerCase(),
+    type: CLIENT_APP_TYPE_OF[req.clientApp],
+    address,
+    locations,
+    inTrusted: () => (trusted ??= address !== undefined && [...locations.values()].some((l) => l.trusted && l.ranges.some((r) => inRange(address, r)))),
+  };
 }
 
 /** What the evaluator knows of the subject. */
@@ -135,6 +168,7 @@ function compile(row: PolicyRow): CompiledPolicy {
     control: policy.grantControls.builtInControls[0] === 'block' ? 'block' : 'mfa',
     needsGroups: users !== null && (users.includeGroups.length > 0 || users.excludeGroups.length > 0),
     needsRoles: users !== null && (users.includeRoles.length > 0 || users.excludeRoles.length > 0),
+    forServicePrincipals: policy.conditions.clientApplications !== null,
   };
 }
 
@@ -187,7 +221,7 @@ export class ConditionalAccess {
    *   clientAppId: TESSERA_CLI_CLIENT_ID, resource: 'api://tessera/management', address: request.ip, clientApp: 'browser', amr: ['pwd'] });
    */
   async evaluate(req: AccessRequest): Promise<AccessDecision> {
-    return this.decide(req, await this.view(req.tenantId));
+    return this.decide(req, await this.view(req.tenantId), true);
   }
 
   /**
@@ -196,7 +230,8 @@ export class ConditionalAccess {
    * results in the audit trail; returns on allow. Used by the token paths.
    */
   async enforce(req: AccessRequest, audit: AuditInfo): Promise<void> {
-    const decision = await this.evaluate(req);
+    // The same evaluation, without writing reasons nobody reads (the decision is identical).
+    const decision = await this.decide(req, await this.view(req.tenantId), false);
     this.recordReportOnly(req, decision, audit);
     if (decision.result === 'allow') return;
     throw refusal(decision, req);
@@ -210,36 +245,39 @@ export class ConditionalAccess {
   async wouldBlock(req: Omit<AccessRequest, 'clientApp'>, body: PolicyBody): Promise<ClientAppKind[]> {
     const current = await this.view(req.tenantId);
     const row: PolicyRow = { id: '00000000-0000-0000-0000-000000000000', tenant_id: req.tenantId, display_name: body.displayName, state: 'enabled', body: JSON.stringify({ conditions: body.conditions, grantControls: body.grantControls }), created_at: 0, modified_at: null, created_by: null };
-    const candidate: TenantView = { ...current, policies: [compile(row)], live: 1 };
+    const compiled = compile(row);
+    const candidate: TenantView = { ...current, policies: [compiled], live: 1, needsGroups: compiled.needsGroups, needsRoles: compiled.needsRoles };
     const kinds = req.subject.kind === 'user' ? USER_CLIENT_APPS : (['clientCredentials'] as const);
     const blocked: ClientAppKind[] = [];
     for (const clientApp of kinds) {
-      const decision = await this.decide({ ...req, clientApp, amr: ['pwd', 'mfa'] }, candidate);
+      const decision = await this.decide({ ...req, clientApp, amr: ['pwd', 'mfa'] }, candidate, false);
       if (decision.result === 'block') blocked.push(clientApp);
     }
     return blocked;
   }
 
-  private async decide(req: AccessRequest, view: TenantView): Promise<AccessDecision> {
+  private async decide(req: AccessRequest, view: TenantView, explain: boolean): Promise<AccessDecision> {
     const verdicts: PolicyVerdict[] = [];
     let block: CompiledPolicy | undefined;
     let mfa: CompiledPolicy | undefined;
     const subject = req.subject;
     const exempt = this.options.excludeBuiltInAdmin && subject.kind === 'user' && view.builtInAdminId === subject.userId;
     if (view.live > 0) {
-      const needsGroups = subject.kind === 'user' && view.policies.some((p) => p.state !== 'disabled' && p.needsGroups);
-      const needsRoles = subject.kind === 'user' && view.policies.some((p) => p.state !== 'disabled' && p.needsRoles);
+      const needsGroups = subject.kind === 'user' && view.needsGroups;
+      const needsRoles = subject.kind === 'user' && view.needsRoles;
       const id = subject.kind === 'user' ? subject.userId : subject.servicePrincipalId;
       const facts: Facts = needsGroups || needsRoles ? { groups: needsGroups ? await this.groupsOf(id) : NO_FACTS.groups, roles: needsRoles ? await this.rolesOf(id) : NO_FACTS.roles } : NO_FACTS;
-      const address = parseAddress(req.address);
+      const ctx = requestContext(req, facts, view.locations);
       for (const policy of view.policies) {
-        const verdict = exempt ? exemptVerdict(policy) : this.judge(policy, req, facts, address, view.locations);
-        verdicts.push(verdict);
+        // The token paths need not even look at a policy for the other kind of subject.
+        if (!explain && policy.forServicePrincipals !== (subject.kind === 'servicePrincipal')) continue;
+        const verdict = exempt ? exemptVerdict(policy) : this.judge(policy, ctx, explain);
+        if (explain || verdict.applies) verdicts.push(verdict);
         if (!verdict.applies || policy.state !== 'enabled') continue;
         if (verdict.result === 'block') block ??= policy;
         else if (verdict.result === 'mfa') mfa ??= policy;
       }
-    } else {
+    } else if (explain) {
       for (const policy of view.policies) verdicts.push({ id: policy.id, displayName: policy.displayName, state: policy.state, applies: false, reasons: ['state: disabled, so never evaluated'] });
     }
     if (block) return { result: 'block', decidedBy: { id: block.id, displayName: block.displayName }, policies: verdicts };
@@ -251,105 +289,113 @@ export class ConditionalAccess {
     return { result: 'allow', policies: verdicts };
   }
 
-  /** One policy against one request: whether it applies, why, and what it asks. */
-  private judge(policy: CompiledPolicy, req: AccessRequest, facts: Facts, address: Address | undefined, locations: Map<string, CompiledLocation>): PolicyVerdict {
+  /**
+   * One policy against one request: whether it applies, why, and what it asks. With
+   * `explain` off (the token paths) no reason is written and the first condition that
+   * fails ends the judgement; the answer is the same either way.
+   */
+  private judge(policy: CompiledPolicy, ctx: RequestContext, explain: boolean): PolicyVerdict {
     const verdict: PolicyVerdict = { id: policy.id, displayName: policy.displayName, state: policy.state, applies: false, reasons: [] };
+    const reasons = verdict.reasons;
     if (policy.state === 'disabled') {
-      verdict.reasons.push('state: disabled, so never evaluated');
+      if (explain) reasons.push('state: disabled, so never evaluated');
       return verdict;
     }
     const { conditions } = policy.policy;
-    const reasons = verdict.reasons;
     let applies = true;
-    const fail = (reason: string) => {
+    /** Records a failed condition; false when judging may stop. */
+    const fail = (reason: () => string): boolean => {
       applies = false;
-      reasons.push(reason);
+      if (explain) reasons.push(reason());
+      return explain;
     };
+    const note = (reason: () => string): void => {
+      if (explain) reasons.push(reason());
+    };
+    const { req, facts } = ctx;
     const subject = req.subject;
     // Who.
     if (subject.kind === 'user') {
       const users = conditions.users;
-      if (conditions.clientApplications) fail('users: the policy targets service principals (conditions.clientApplications); this is a user');
-      else if (users) {
+      if (conditions.clientApplications) {
+        if (!fail(() => 'users: the policy targets service principals (conditions.clientApplications); this is a user')) return verdict;
+      } else if (users) {
         const uid = subject.userId;
-        const included = users.includeUsers.includes('All')
-          ? 'includeUsers All'
-          : users.includeUsers.includes(uid)
-            ? 'includeUsers names the user'
-            : users.includeGroups.find((g) => facts.groups.has(g)) !== undefined
-              ? `includeGroups: member of group ${users.includeGroups.find((g) => facts.groups.has(g))}`
-              : users.includeRoles.find((r) => facts.roles.has(r)) !== undefined
-                ? `includeRoles: holds role ${users.includeRoles.find((r) => facts.roles.has(r))}`
-                : undefined;
-        const excluded = users.excludeUsers.includes(uid)
-          ? 'excludeUsers names the user'
-          : users.excludeGroups.find((g) => facts.groups.has(g)) !== undefined
-            ? `excludeGroups: member of group ${users.excludeGroups.find((g) => facts.groups.has(g))}`
-            : users.excludeRoles.find((r) => facts.roles.has(r)) !== undefined
-              ? `excludeRoles: holds role ${users.excludeRoles.find((r) => facts.roles.has(r))}`
-              : undefined;
-        if (!included) fail(`users: not included (${users.includeUsers.includes('None') ? 'includeUsers None' : 'not in includeUsers, includeGroups or includeRoles'})`);
-        else if (excluded) fail(`users: included (${included}) but excluded (${excluded})`);
-        else reasons.push(`users: included (${included})`);
+        const inGroup = (list: string[]) => list.find((g) => facts.groups.has(g));
+        const hasRole = (list: string[]) => list.find((r) => facts.roles.has(r));
+        const group = inGroup(users.includeGroups);
+        const role = group === undefined ? hasRole(users.includeRoles) : undefined;
+        const included = users.includeUsers.includes('All') ? 'includeUsers All' : users.includeUsers.includes(uid) ? 'includeUsers names the user' : group !== undefined ? `includeGroups: member of group ${group}` : role !== undefined ? `includeRoles: holds role ${role}` : undefined;
+        if (!included) {
+          if (!fail(() => `users: not included (${users.includeUsers.includes('None') ? 'includeUsers None' : 'not in includeUsers, includeGroups or includeRoles'})`)) return verdict;
+        } else {
+          const xGroup = inGroup(users.excludeGroups);
+          const xRole = xGroup === undefined ? hasRole(users.excludeRoles) : undefined;
+          const excluded = users.excludeUsers.includes(uid) ? 'excludeUsers names the user' : xGroup !== undefined ? `excludeGroups: member of group ${xGroup}` : xRole !== undefined ? `excludeRoles: holds role ${xRole}` : undefined;
+          if (excluded) {
+            if (!fail(() => `users: included (${included}) but excluded (${excluded})`)) return verdict;
+          } else note(() => `users: included (${included})`);
+        }
       }
     } else {
       const sps = conditions.clientApplications;
-      if (!sps) fail('users: the policy targets users; this is a service principal');
-      else {
+      if (!sps) {
+        if (!fail(() => 'users: the policy targets users; this is a service principal')) return verdict;
+      } else {
         const spId = subject.servicePrincipalId;
         const included = sps.includeServicePrincipals.includes('ServicePrincipalsInMyTenant') ? 'ServicePrincipalsInMyTenant' : sps.includeServicePrincipals.includes(spId) ? 'includeServicePrincipals names it' : undefined;
-        if (!included) fail('clientApplications: the service principal is not in includeServicePrincipals');
-        else if (sps.excludeServicePrincipals.includes(spId)) fail(`clientApplications: included (${included}) but in excludeServicePrincipals`);
-        else reasons.push(`clientApplications: included (${included})`);
+        if (!included) {
+          if (!fail(() => 'clientApplications: the service principal is not in includeServicePrincipals')) return verdict;
+        } else if (sps.excludeServicePrincipals.includes(spId)) {
+          if (!fail(() => `clientApplications: included (${included}) but in excludeServicePrincipals`)) return verdict;
+        } else note(() => `clientApplications: included (${included})`);
       }
     }
     // What.
     const apps = conditions.applications;
-    const resource = canonicalResource(req.resource) ?? req.resource;
-    const client = req.clientAppId.toLowerCase();
-    const appIncluded = apps.includeApplications.includes('All')
-      ? 'All'
-      : apps.includeApplications.includes(resource)
-        ? `the resource ${resource}`
-        : apps.includeApplications.includes(client)
-          ? `the client ${client}`
-          : undefined;
-    const appExcluded = apps.excludeApplications.includes(resource) ? `the resource ${resource}` : apps.excludeApplications.includes(client) ? `the client ${client}` : undefined;
-    if (!appIncluded) fail(`applications: neither the resource ${resource} nor the client ${client} is in includeApplications`);
-    else if (appExcluded) fail(`applications: included (${appIncluded}) but excludeApplications names ${appExcluded}`);
-    else reasons.push(`applications: included (${appIncluded})`);
+    const { resource, client } = ctx;
+    const appIncluded = apps.includeApplications.includes('All') ? 'All' : apps.includeApplications.includes(resource) ? `the resource ${resource}` : apps.includeApplications.includes(client) ? `the client ${client}` : undefined;
+    if (!appIncluded) {
+      if (!fail(() => `applications: neither the resource ${resource} nor the client ${client} is in includeApplications`)) return verdict;
+    } else {
+      const appExcluded = apps.excludeApplications.includes(resource) ? `the resource ${resource}` : apps.excludeApplications.includes(client) ? `the client ${client}` : undefined;
+      if (appExcluded) {
+        if (!fail(() => `applications: included (${appIncluded}) but excludeApplications names ${appExcluded}`)) return verdict;
+      } else note(() => `applications: included (${appIncluded})`);
+    }
     // How.
-    const type = CLIENT_APP_TYPE_OF[req.clientApp];
+    const type = ctx.type;
     if (!conditions.clientAppTypes.includes('all')) {
-      if (type === undefined || !conditions.clientAppTypes.includes(type)) fail(`clientAppTypes: a ${req.clientApp} sign-in (${type ?? 'no client app type'}) is not in [${conditions.clientAppTypes.join(', ')}]`);
-      else reasons.push(`clientAppTypes: a ${req.clientApp} sign-in is ${type}`);
+      if (type === undefined || !conditions.clientAppTypes.includes(type)) {
+        if (!fail(() => `clientAppTypes: a ${req.clientApp} sign-in (${type ?? 'no client app type'}) is not in [${conditions.clientAppTypes.join(', ')}]`)) return verdict;
+      } else note(() => `clientAppTypes: a ${req.clientApp} sign-in is ${type}`);
     }
     // Where.
     const where = conditions.locations;
     if (where) {
-      const shown = address ? req.address : `${req.address || '(no address)'} (not an IP address)`;
+      const { address, locations } = ctx;
+      const shown = () => (address ? req.address : `${req.address || '(no address)'} (not an IP address)`);
       const inLocation = (id: string) => {
         const location = locations.get(id);
         return location !== undefined && address !== undefined && location.ranges.some((r) => inRange(address, r));
       };
-      const inTrusted = () => address !== undefined && [...locations.values()].some((l) => l.trusted && l.ranges.some((r) => inRange(address, r)));
-      const name = (id: string) => `'${locations.get(id)?.displayName ?? id}'`;
-      const includedBy = where.includeLocations.includes('All')
-        ? 'All'
-        : where.includeLocations.includes('AllTrusted') && inTrusted()
-          ? 'AllTrusted'
-          : where.includeLocations.filter((id) => id !== 'AllTrusted').find(inLocation);
-      const excludedBy = where.excludeLocations.includes('AllTrusted') && inTrusted() ? 'AllTrusted' : where.excludeLocations.filter((id) => id !== 'AllTrusted').find(inLocation);
-      const label = (v: string) => (v === 'All' || v === 'AllTrusted' ? v : name(v));
-      if (!includedBy) fail(`locations: ${shown} is in no included location`);
-      else if (excludedBy) fail(`locations: ${shown} is included (${label(includedBy)}) but in excluded location ${label(excludedBy)}`);
-      else reasons.push(`locations: ${shown} is included (${label(includedBy)})`);
+      const label = (v: string) => (v === 'All' || v === 'AllTrusted' ? v : `'${locations.get(v)?.displayName ?? v}'`);
+      const includedBy = where.includeLocations.includes('All') ? 'All' : where.includeLocations.includes('AllTrusted') && ctx.inTrusted() ? 'AllTrusted' : where.includeLocations.find((id) => id !== 'AllTrusted' && inLocation(id));
+      if (!includedBy) {
+        if (!fail(() => `locations: ${shown()} is in no included location`)) return verdict;
+      } else {
+        const excludedBy = where.excludeLocations.includes('AllTrusted') && ctx.inTrusted() ? 'AllTrusted' : where.excludeLocations.find((id) => id !== 'AllTrusted' && inLocation(id));
+        if (excludedBy) {
+          if (!fail(() => `locations: ${shown()} is included (${label(includedBy)}) but in excluded location ${label(excludedBy)}`)) return verdict;
+        } else note(() => `locations: ${shown()} is included (${label(includedBy)})`);
+      }
     }
     verdict.applies = applies;
     if (applies) {
-      verdict.result = policy.control === 'block' ? 'block' : req.amr.includes('mfa') ? 'allow' : 'mfa';
-      reasons.push(policy.control === 'block' ? 'grant: block' : req.amr.includes('mfa') ? 'grant: mfa, satisfied by this sign-in' : 'grant: mfa, not yet satisfied');
-      if (policy.state === 'enabledForReportingButNotEnforced') reasons.push('state: report-only, recorded and not enforced');
+      const mfaDone = req.amr.includes('mfa');
+      verdict.result = policy.control === 'block' ? 'block' : mfaDone ? 'allow' : 'mfa';
+      note(() => (policy.control === 'block' ? 'grant: block' : mfaDone ? 'grant: mfa, satisfied by this sign-in' : 'grant: mfa, not yet satisfied'));
+      if (policy.state === 'enabledForReportingButNotEnforced') note(() => 'state: report-only, recorded and not enforced');
     }
     return verdict;
   }
@@ -409,7 +455,8 @@ export class ConditionalAccess {
       const admin = await this.options.store.db.selectFrom('users').select('id').where('tenant_id', '=', tenantId).where('username', '=', 'admin').executeTakeFirst();
       builtInAdminId = admin?.id;
     }
-    return { at, policies, locations, live: policies.filter((p) => p.state !== 'disabled').length, builtInAdminId };
+    const live = policies.filter((p) => p.state !== 'disabled');
+    return { at, policies, locations, live: live.length, needsGroups: live.some((p) => p.needsGroups), needsRoles: live.some((p) => p.needsRoles), builtInAdminId };
   }
 
   private async groupsOf(principalId: string): Promise<Set<string>> {
