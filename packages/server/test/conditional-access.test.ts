@@ -6,6 +6,7 @@
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { STORE_KINDS, ADMIN_PASSWORD, call, createServicePrincipal, createUser, login, postForm, startTestServer, type ServicePrincipalWithSecret, type TestServer } from './helpers.js';
 
 const CLI = '3c8a5a4e-0f7d-4b8e-9d3a-7e2b1c6f9a01';
@@ -204,6 +205,17 @@ for (const kind of STORE_KINDS) {
         const huge = await api('POST', '/policies', { ...policy('huge', { includeUsers: [adaId] }), padding: 'x'.repeat(70_000) });
         assert.equal(huge.status, 413);
         assert.equal((await api('GET', `/policies/${'a'.repeat(65)}`)).status, 400);
+      });
+
+      it('a named location update is checked as a create is; a bad force flag is refused', async () => {
+        await refused({ ipRanges: [{ cidrAddress: '10.0.0.0/99' }] }, /not a CIDR range/, `/namedLocations/${loopback}`, 'PATCH');
+        await refused({ displayName: '' }, /displayName/, `/namedLocations/${loopback}`, 'PATCH');
+        await refused({ isTrusted: 'yes' }, /isTrusted/, `/namedLocations/${loopback}`, 'PATCH');
+        assert.deepEqual((await api('GET', `/namedLocations/${loopback}`)).body.ipRanges, [{ '@odata.type': '#microsoft.graph.iPv4CidrRange', cidrAddress: '127.0.0.1/32' }], 'unchanged');
+        assert.equal((await api('POST', '/policies?force=yes', policy('f', { includeUsers: [adaId] }))).status, 400);
+        assert.equal((await api('POST', '/policies?force=true&evil=1', policy('f', { includeUsers: [adaId] }))).status, 400);
+        const dup = await api('POST', '/namedLocations', { displayName: 'LOOPBACK ONE', ipRanges: [{ cidrAddress: '10.0.0.0/8' }] });
+        assert.equal(dup.status, 409);
       });
 
       it('markup in names is stored and returned as data, never interpreted', async () => {
@@ -470,4 +482,32 @@ describe('conditional access: TESSERA_CA_EXCLUDE_ADMIN', () => {
       }
     });
   }
+});
+
+describe('conditional access across replicas [postgres]', () => {
+  it('a policy made on one replica is enforced by another within a second (the cached view expires)', async () => {
+    const env = { TESSERA_MASTER_KEY: crypto.randomBytes(32).toString('base64') };
+    const a = await startTestServer('postgres', { env });
+    const b = await startTestServer('postgres', { env, databaseUrl: a.running.services.config.databaseUrl });
+    try {
+      const admin = (await login(a)).access_token;
+      const adaId = await createUser(a, admin, 'ada', PASSWORD);
+      const grant = (server: TestServer) => postForm<Json>(`${server.url}/organizations/oauth2/v2.0/token`, { grant_type: 'password', client_id: CLI, username: 'ada', password: PASSWORD, scope: 'api://tessera/management/.default' });
+      assert.equal((await grant(b)).status, 200, 'b has loaded its (empty) view');
+      const made = await call<Json>(`${a.url}${BASE}/policies`, { token: admin, body: policy('Block ada', { includeUsers: [adaId] }) });
+      assert.equal(made.status, 201);
+      const start = Date.now();
+      assert.deepEqual((await grant(a)).body.error_codes, [53003], 'at once on the replica that made it');
+      let refusedAt: number | undefined;
+      while (refusedAt === undefined && Date.now() - start < 3000) {
+        const res = await grant(b);
+        if (res.status === 400) refusedAt = Date.now();
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(refusedAt !== undefined && refusedAt - start <= 1500, `b refused after ${refusedAt === undefined ? 'never' : refusedAt - start} ms`);
+    } finally {
+      await b.close();
+      await a.close();
+    }
+  });
 });
