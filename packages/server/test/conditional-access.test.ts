@@ -7,6 +7,7 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { accessBlockedPage } from '../src/http/pages/accessBlockedPage.js';
 import { STORE_KINDS, ADMIN_PASSWORD, call, createServicePrincipal, createUser, login, postForm, startTestServer, type ServicePrincipalWithSecret, type TestServer } from './helpers.js';
 
 const CLI = '3c8a5a4e-0f7d-4b8e-9d3a-7e2b1c6f9a01';
@@ -509,5 +510,17 @@ describe('conditional access across replicas [postgres]', () => {
       await b.close();
       await a.close();
     }
+  });
+});
+
+describe('the access-blocked page', () => {
+  it('names the policy as text (markup escaped), shows AADSTS53003 and the correlation id, under the pages\' CSP', () => {
+    const shown = accessBlockedPage({ policyName: '<script>alert(1)</script>"&\'', correlationId: 'c0ffee00-0000-4000-8000-000000000000', timestamp: '2026-12-07 10:00:00Z' });
+    assert.equal(shown.status, 403);
+    assert.doesNotMatch(shown.html, /<script>alert/);
+    assert.match(shown.html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;&quot;&amp;&#39;/);
+    assert.match(shown.html, /AADSTS53003/);
+    assert.match(shown.html, /c0ffee00-0000-4000-8000-000000000000/);
+    assert.match(String(shown.headers['content-security-policy']), /default-src 'none'/);
   });
 });
