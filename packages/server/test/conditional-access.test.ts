@@ -243,6 +243,21 @@ for (const kind of STORE_KINDS) {
         assert.equal((await api('GET', '/policies')).status, 200, 'the table is still there');
       });
 
+      it('hostile and oversized ids on read, update and delete find nothing and change nothing', async () => {
+        for (const method of ['GET', 'PATCH', 'DELETE']) {
+          for (const id of ["1' OR '1'='1", '<script>', '..%2F..%2Fadmin', 'ffffffff-ffff-ffff-ffff-ffffffffffff']) {
+            const body = method === 'PATCH' ? { state: 'disabled' } : undefined;
+            assert.equal((await api(method, `/policies/${encodeURIComponent(id)}`, body)).status, 404, `${method} ${id}`);
+            assert.equal((await api(method, `/namedLocations/${encodeURIComponent(id)}`, body)).status, 404, `${method} ${id}`);
+          }
+          assert.equal((await api(method, `/policies/${'f'.repeat(100)}`, method === 'PATCH' ? {} : undefined)).status, 400);
+        }
+        assert.equal((await whatIf({ user: 'a'.repeat(321), ipAddress: '127.0.0.1', clientApp: 'password' })).status, 400);
+        assert.equal((await whatIf({ user: 'ada', ipAddress: '1'.repeat(65), clientApp: 'password' })).status, 400);
+        assert.equal((await whatIf({ user: 'ada', ipAddress: '127.0.0.1', clientApp: 'password', amr: ['pwd', 'mfa', 'otp', 'rc', 'pwd'] })).status, 400);
+        assert.equal((await whatIf({ user: 'ada\u0000', ipAddress: '127.0.0.1', clientApp: 'password' })).status, 400);
+      });
+
       it('what-if refuses a bad address, two subjects, a user with clientCredentials, unknown fields', async () => {
         for (const body of [
           { user: 'ada', ipAddress: 'not-an-ip', clientApp: 'password' },
@@ -310,6 +325,17 @@ for (const kind of STORE_KINDS) {
         const res = await postForm<Json>(tokenUrl(), { grant_type: 'refresh_token', client_id: CLI, refresh_token: String(first.body.refresh_token), scope: 'api://tessera/management/.default' });
         assert.equal(res.status, 400);
         assert.equal(res.body.error, 'interaction_required');
+      });
+
+      it('a refresh keeps its chain\'s methods: a chain begun with MFA passes an MFA policy, one begun with a password does not', async () => {
+        await create(policy('MFA for ada (refresh)', { includeUsers: [adaId] }, { control: 'mfa' }));
+        const issue = (amr: ('pwd' | 'mfa' | 'otp')[]) =>
+          server.running.services.refreshTokens.issue({ tenantId: server.running.bootstrap.tenantId, userId: adaId, clientId: CLI, scope: 'openid offline_access', amr });
+        const refreshWith = async (token: string) => postForm<Json>(tokenUrl(), { grant_type: 'refresh_token', client_id: CLI, refresh_token: token, scope: 'api://tessera/management/.default' });
+        const withMfa = await refreshWith(await issue(['pwd', 'mfa', 'otp']));
+        assert.equal(withMfa.status, 200, JSON.stringify(withMfa.body));
+        const withPassword = await refreshWith(await issue(['pwd']));
+        assert.equal(withPassword.body.error, 'interaction_required');
       });
 
       it('groups: a policy for a group reaches its members, and leaving the group takes effect at once', async () => {
