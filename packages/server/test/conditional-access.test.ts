@@ -466,6 +466,12 @@ for (const kind of STORE_KINDS) {
 
     describe('safety', () => {
       it('a policy that would block its author is refused (409) unless forced; the author can still remove it with the token they hold', async () => {
+        // A location the caller is in counts, even when no stored policy names a location yet.
+        const here = await api('POST', '/policies', policy('Block this host', { includeUsers: ['All'] }, { conditions: { locations: { includeLocations: [loopback] } } }));
+        assert.equal(here.status, 409, JSON.stringify(here.body));
+        const away = await api('POST', '/policies', policy('Block elsewhere', { includeUsers: ['All'] }, { conditions: { locations: { includeLocations: ['All'], excludeLocations: [loopback] } } }));
+        assert.equal(away.status, 201, 'a policy for other addresses does not block the author');
+        await clear();
         const all = policy('Block everyone', { includeUsers: ['All'] });
         const refused = await api('POST', '/policies', all);
         assert.equal(refused.status, 409);

@@ -444,11 +444,10 @@ export class ConditionalAccess {
     const rows = await this.catalog.allPolicies(tenantId);
     const policies = rows.map(compile);
     const locations = new Map<string, CompiledLocation>();
-    if (policies.some((p) => p.policy.conditions.locations !== null)) {
-      for (const row of await this.catalog.listLocations(tenantId)) {
-        const view = locationView(row);
-        locations.set(row.id, { id: row.id, displayName: row.display_name, trusted: view.isTrusted, ranges: view.ipRanges.map((r) => parseCidr(r.cidrAddress)).filter((r): r is CidrRange => r !== undefined) });
-      }
+    // Always loaded: the lockout check evaluates a new policy against this view's locations too.
+    for (const row of await this.catalog.listLocations(tenantId)) {
+      const view = locationView(row);
+      locations.set(row.id, { id: row.id, displayName: row.display_name, trusted: view.isTrusted, ranges: view.ipRanges.map((r) => parseCidr(r.cidrAddress)).filter((r): r is CidrRange => r !== undefined) });
     }
     let builtInAdminId: string | undefined;
     if (this.options.excludeBuiltInAdmin) {
