@@ -214,8 +214,9 @@ export class ConditionalAccess {
   }
 
   /**
-   * Which policies apply to a sign-in, why, and the result. The token paths call
-   * {@link enforce}, which calls this; what-if calls it directly.
+   * Which policies apply to a sign-in, why (every reason written), and the result. What-if
+   * and the sign-in pages call this; the token paths call {@link enforce}, which runs the
+   * same `decide` without writing reasons.
    * @example
    * const decision = await services.conditionalAccess.evaluate({ tenantId, subject: { kind: 'user', userId },
    *   clientAppId: TESSERA_CLI_CLIENT_ID, resource: 'api://tessera/management', address: request.ip, clientApp: 'browser', amr: ['pwd'] });
