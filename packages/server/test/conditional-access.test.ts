@@ -464,6 +464,71 @@ for (const kind of STORE_KINDS) {
       });
     });
 
+    describe('one evaluation', () => {
+      it('enforce() decides exactly as evaluate() (what-if) does, over 400 random sign-ins against 30 random policies', async () => {
+        const { services, bootstrap } = server.running;
+        const tenantId = bootstrap.tenantId;
+        let seed = 12345;
+        const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+        const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+        const some = <T,>(xs: readonly T[]): T[] => xs.filter(() => rnd() < 0.4);
+        const group = await services.groups.create(tenantId, { displayName: 'random-group' });
+        await services.groups.addMember(tenantId, group.id, bobId);
+        const office = await services.conditionalAccess.catalog.createLocation(tenantId, { displayName: 'random office', isTrusted: true, ipRanges: [{ cidrAddress: '198.51.100.0/24' }] });
+        const made: string[] = [];
+        try {
+          for (let i = 0; i < 30; i++) {
+            const forSp = rnd() < 0.25;
+            const conditions: Json = { applications: { includeApplications: [pick(['All', CLI, 'api://tessera/management', 'https://ml.azure.com'])] } };
+            if (forSp) conditions.clientApplications = { includeServicePrincipals: [pick(['ServicePrincipalsInMyTenant', sp.id])] };
+            else {
+              const users: Json = { includeUsers: [pick(['All', adaId, bobId])], excludeUsers: some([adaId, bobId]) };
+              if (rnd() < 0.3) users.includeGroups = [group.id];
+              if (rnd() < 0.2) users.excludeGroups = [group.id];
+              if (rnd() < 0.2) users.includeRoles = ['Reader'];
+              conditions.users = users;
+              if (rnd() < 0.4) conditions.clientAppTypes = [pick(['browser', 'mobileAppsAndDesktopClients', 'other'])];
+            }
+            if (rnd() < 0.6) conditions.locations = { includeLocations: [pick(['All', loopback, office.id, 'AllTrusted'])], excludeLocations: some([loopback, office.id]) };
+            const body = { displayName: `random ${i}`, state: pick(['enabled', 'enabled', 'disabled', 'enabledForReportingButNotEnforced']), conditions, grantControls: { operator: 'OR', builtInControls: [forSp ? 'block' : pick(['block', 'mfa'])] } };
+            const checked = await services.conditionalAccess.catalog.checkNew(tenantId, body).catch(() => undefined);
+            if (checked) made.push((await services.conditionalAccess.catalog.createPolicy(tenantId, checked, null)).id);
+          }
+          assert.ok(made.length >= 20, `${made.length} policies made`);
+          const outcomes = new Set<string>();
+          for (let k = 0; k < 400; k++) {
+            const user = rnd() < 0.75;
+            const req = {
+              tenantId,
+              subject: user ? ({ kind: 'user', userId: pick([adaId, bobId]) } as const) : ({ kind: 'servicePrincipal', servicePrincipalId: sp.id, appId: sp.appId } as const),
+              clientAppId: user ? pick([CLI, '04b07795-8ddb-461a-bbee-02f9e1bf7b46']) : sp.appId,
+              resource: pick(['api://tessera/management', 'https://ml.azure.com', 'https://management.azure.com/']),
+              address: pick(['127.0.0.1', '198.51.100.7', '10.1.2.3', '::ffff:198.51.100.9', '2001:db8::1']),
+              clientApp: user ? pick(['browser', 'deviceCode', 'password', 'refresh', 'mlServerLogin'] as const) : ('clientCredentials' as const),
+              amr: user ? pick([['pwd'], ['pwd', 'mfa', 'otp']] as const) : [],
+            };
+            const said = await services.conditionalAccess.evaluate(req);
+            let done: { result: string; by?: string };
+            try {
+              await services.conditionalAccess.enforce(req, {});
+              done = { result: 'allow' };
+            } catch (err) {
+              const e = err as { code: string; message: string };
+              done = { result: e.code === 'ConditionalAccessBlocked' ? 'block' : e.code === 'MfaRequired' ? 'mfa' : e.code, by: e.message };
+            }
+            assert.equal(done.result, said.result, JSON.stringify({ req, said: said.result }));
+            if (said.decidedBy) assert.ok(done.by?.includes(said.decidedBy.id), 'the refusal names the deciding policy');
+            outcomes.add(said.result);
+          }
+          assert.deepEqual([...outcomes].sort(), ['allow', 'block', 'mfa'], 'every outcome was exercised');
+        } finally {
+          for (const id of made) await services.conditionalAccess.catalog.deletePolicy(tenantId, id);
+          await services.conditionalAccess.catalog.deleteLocation(tenantId, office.id);
+          await services.groups.delete(tenantId, group.id);
+        }
+      });
+    });
+
     describe('safety', () => {
       it('a policy that would block its author is refused (409) unless forced; the author can still remove it with the token they hold', async () => {
         // A location the caller is in counts, even when no stored policy names a location yet.
