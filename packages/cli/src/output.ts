@@ -1,10 +1,13 @@
 /**
- * Printing results as `az` does: `json` (default), `table` (aligned columns of the scalar
- * fields, with a header) or `tsv` (tab-separated values, no header, for scripts).
+ * Printing results as `az` does: `json` (default), `jsonc` (coloured), `yaml`, `yamlc`
+ * (coloured), `table` (aligned columns of the scalar fields, with a header), `tsv`
+ * (tab-separated values, no header, for scripts) or `none` (nothing: only the exit
+ * status tells).
  */
+import { stringify as toYaml } from 'yaml';
 
 /** The values `--output` takes. */
-export const OUTPUT_FORMATS = ['json', 'table', 'tsv'] as const;
+export const OUTPUT_FORMATS = ['json', 'jsonc', 'yaml', 'yamlc', 'table', 'tsv', 'none'] as const;
 /** One of {@link OUTPUT_FORMATS}. */
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
@@ -67,9 +70,33 @@ function tsv(rows: Record<string, unknown>[]): string {
  * @example formatOutput([{ id: '1', userName: 'ada' }], 'tsv') // '1\tada\n'
  */
 export function formatOutput(result: unknown, format: OutputFormat): string {
-  if (result === undefined) return '';
+  if (result === undefined || format === 'none') return '';
   if (format === 'json') return `${JSON.stringify(result, null, 2)}\n`;
+  if (format === 'jsonc') return `${colourJson(JSON.stringify(result, null, 2))}\n`;
+  if (format === 'yaml' || format === 'yamlc') {
+    // Through JSON first, so SDK objects print as their toJSON() and undefined fields vanish.
+    const text = toYaml(JSON.parse(JSON.stringify(result)) as unknown, { lineWidth: 0 });
+    return format === 'yaml' ? text : colourYaml(text);
+  }
   if (isScalar(result)) return `${cell(result)}\n`;
   const rows = rowsOf(result);
   return format === 'table' ? table(rows) : tsv(rows);
+}
+
+const CYAN = '\u001b[36m';
+const GREEN = '\u001b[32m';
+const YELLOW = '\u001b[33m';
+const RESET = '\u001b[0m';
+
+/** JSON with keys, strings and other values coloured as az's jsonc colours them. */
+function colourJson(text: string): string {
+  return text.replace(/("(?:[^"\\]|\\.)*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g, (whole, str: string | undefined, colon: string | undefined, literal: string | undefined, num: string | undefined) => {
+    if (str !== undefined) return colon !== undefined ? `${CYAN}${str}${RESET}${colon}` : `${GREEN}${str}${RESET}`;
+    return `${YELLOW}${literal ?? num ?? whole}${RESET}`;
+  });
+}
+
+/** YAML with its keys coloured. */
+function colourYaml(text: string): string {
+  return text.replace(/^(\s*(?:- )?)([^\s:#][^:\n]*?):(?=\s|$)/gm, (_, lead: string, key: string) => `${lead}${CYAN}${key}${RESET}:`);
 }

@@ -35,7 +35,7 @@ export function buildProgram(): Command {
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({ outputError: (text, write) => write(`ERROR: ${text.replace(/^error: /, '')}`) })
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('json'))
-    .addOption(new Option('--query <path>', "print only this part of the result: a field, a dotted path, [n] or [] (e.g. --query accessToken -o tsv, --query '[].name')").argParser(parseQuery));
+    .addOption(new Option('--query <jmespath>', "JMESPath applied to the JSON output (e.g. --query accessToken -o tsv, --query \"[?properties.state=='Healthy'].name\", --query '{name:name, uri:scoringUri}')").argParser(parseQuery));
 
   registerServe(program);
   registerLogin(program);

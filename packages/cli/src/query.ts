@@ -1,62 +1,41 @@
 /**
- * `--query`: the part of JMESPath that scripts use most, as az takes it. A path of field
- * names and indexes — `accessToken`, `properties.roleName`, `[0].appId`, `value[-1]` —
- * and `[]` to project the rest of the path over a list: `[].name`, `[].properties.scope`.
- * As in JMESPath, a field of something that is not an object (a list, say) is null.
+ * `--query`: JMESPath (the language az uses; @jmespath-community/jmespath, whose parser is
+ * strict where the older `jmespath` package accepts `a..b` and fails when it runs), applied to exactly
+ * the JSON that `-o json` prints — so `--query scoringUri -o tsv` sees the same fields the
+ * JSON shows, whatever SDK object a command returned. Filters (`[?state=='Healthy']`),
+ * multiselects (`{name:name, uri:scoringUri}`), projections and functions all work. The
+ * query is compiled when the option is read: a syntax error is a usage error (exit 2).
  */
 import { InvalidArgumentError } from 'commander';
-
-/** One step of a compiled query. */
-export type QueryStep = { field: string } | { index: number } | { project: true };
+import { compile, search } from '@jmespath-community/jmespath';
+import { UsageError } from './usageError.js';
 
 /** A compiled `--query`, as {@link parseQuery} returns it. */
 export interface Query {
   text: string;
-  steps: QueryStep[];
 }
 
-const STEP = /^(?:\.?([A-Za-z_][A-Za-z0-9_$@-]*)|\.?"((?:[^"\\]|\\.)*)"|\[(-?\d+)\]|\[\])/;
-
-/** Compiles a query; a syntax error is a usage error naming what it could not read. */
+/** Compiles a query; a syntax error is a usage error naming where it is. */
 export function parseQuery(text: string): Query {
-  const steps: QueryStep[] = [];
-  let rest = text.trim();
-  if (rest === '') throw new InvalidArgumentError('It must be a field name or a path such as properties.roleName or [0].appId.');
-  let first = true;
-  while (rest !== '') {
-    const match = STEP.exec(rest);
-    // A leading dot is only allowed between steps.
-    if (!match || (first && rest.startsWith('.'))) {
-      throw new InvalidArgumentError(`Cannot read the query at '${rest.slice(0, 40)}': use field names joined by '.', [n] indexes and [] projections.`);
-    }
-    if (match[1] !== undefined) steps.push({ field: match[1] });
-    else if (match[2] !== undefined) steps.push({ field: match[2].replace(/\\(.)/g, '$1') });
-    else if (match[3] !== undefined) steps.push({ index: Number(match[3]) });
-    else steps.push({ project: true });
-    rest = rest.slice(match[0].length);
-    first = false;
+  if (text.trim() === '') throw new InvalidArgumentError('It must be a JMESPath expression, such as accessToken, [].name or [?state==`Healthy`].name.');
+  try {
+    compile(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`It is not a valid JMESPath expression: ${(err as Error).message.slice(0, 200)}`);
   }
-  return { text, steps };
+  return { text };
 }
 
-function evaluate(value: unknown, steps: QueryStep[]): unknown {
-  let current = value;
-  for (let i = 0; i < steps.length; i++) {
-    const step = steps[i]!;
-    if (current === null || current === undefined) return null;
-    if ('field' in step) {
-      current = typeof current === 'object' && !Array.isArray(current) && Object.hasOwn(current, step.field) ? (current as Record<string, unknown>)[step.field] : null;
-    } else if ('index' in step) {
-      if (!Array.isArray(current)) return null;
-      current = current.at(step.index) ?? null;
-    } else {
-      if (!Array.isArray(current)) return null;
-      const rest = steps.slice(i + 1);
-      // A projection drops the items whose result is null, as JMESPath does.
-      return current.map((item) => evaluate(item, rest)).filter((item) => item !== null && item !== undefined);
-    }
-  }
-  return current ?? null;
+/**
+ * The JSON that `-o json` prints, as plain data: SDK objects by their toJSON(), objects
+ * without a prototype (so `constructor` or `__proto__` in a query is an absent field).
+ */
+export function asPrintedJson(result: unknown): unknown {
+  if (result === undefined) return null;
+  return JSON.parse(JSON.stringify(result), (_key, value: unknown) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+    return Object.assign(Object.create(null) as Record<string, unknown>, value);
+  });
 }
 
 /**
@@ -64,5 +43,12 @@ function evaluate(value: unknown, steps: QueryStep[]): unknown {
  * @example applyQuery({ accessToken: 'eyJ…', tenant: 't' }, parseQuery('accessToken')) // 'eyJ…'
  */
 export function applyQuery(result: unknown, query: Query): unknown {
-  return evaluate(result, query.steps);
+  try {
+    const selected = search(asPrintedJson(result) as Parameters<typeof search>[0], query.text) as unknown;
+    // Back to ordinary objects for printing.
+    return selected === null || typeof selected !== 'object' ? selected : (JSON.parse(JSON.stringify(selected)) as unknown);
+  } catch (err) {
+    // A runtime error (a function given the wrong type): still the query's fault.
+    throw new UsageError(`--query cannot be applied to this result: ${(err as Error).message.slice(0, 200)}`);
+  }
 }

@@ -104,6 +104,23 @@ describe('output formats', () => {
     );
   });
 
+  test('--query is JMESPath on the printed JSON: filters and multiselects; a bad query is a usage error (exit 2)', async () => {
+    const filtered = await tessera(['ad', 'user', 'list', '--query', "[?userName=='admin'].{name: userName, source: source}", '-o', 'tsv'], env);
+    assert.equal(filtered.code, 0, filtered.stderr);
+    assert.equal(filtered.stdout, 'admin\tlocal\n');
+    const counted = await tessera(['ad', 'user', 'list', '--query', 'length(@)'], env);
+    assert.match(counted.stdout, /^\d+\n$/);
+    const yaml = await tessera(['ad', 'user', 'show', '--id', 'admin', '-o', 'yaml', '--query', '{user: userName, enabled: accountEnabled}'], env);
+    assert.equal(yaml.stdout, 'user: admin\nenabled: true\n');
+    assert.equal((await tessera(['ad', 'user', 'show', '--id', 'admin', '-o', 'none'], env)).stdout, '');
+    const bad = await tessera(['ad', 'user', 'list', '--query', '[?userName=='], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /not a valid JMESPath expression/);
+    const wrongType = await tessera(['ad', 'user', 'list', '--query', 'length(`5`)'], env);
+    assert.equal(wrongType.code, 2);
+    assert.match(wrongType.stderr, /^ERROR: --query cannot be applied/);
+  });
+
   test('--output goes before or after the command alike', async () => {
     const before = await tessera(['-o', 'tsv', 'account', 'show'], env);
     const afterwards = await tessera(['account', 'show', '--output', 'tsv'], env);

@@ -227,7 +227,7 @@ describe('bad input', () => {
       [['ad', 'sp', 'credential', 'reset', '--id', 'ci-deployer', '--cert', 'x', '--cert-file', 'y'], /give --cert or --cert-file, not both/],
       [['ad', 'sp', 'credential', 'reset', '--id', 'ci-deployer', '--years', '1', '--end-date', '2030-01-01'], /give --years or --end-date, not both/],
       [['ad', 'sp', 'credential', 'delete', '--id', 'ci-deployer', '--key-id', 'k1'], /It must be a GUID/],
-      [['ad', 'sp', 'list', '--query', 'a..b'], /Cannot read the query at/],
+      [['ad', 'sp', 'list', '--query', 'a..b'], /not a valid JMESPath expression/],
     ];
     for (const [args, message] of cases) {
       const result = await tessera(args, env);

@@ -159,7 +159,7 @@ describe('failures read clearly', () => {
       [['ad', 'user', 'list', '--top', '0'], /It must be a whole number from 1 to 999/],
       [['ad', 'user', 'update', '--id', 'admin'], /nothing to update/],
       [['ad', 'user', 'update', '--id', 'admin', '--account-enabled', 'yes'], /It must be 'true' or 'false'/],
-      [['account', 'show', '-o', 'xml'], /Allowed choices are json, table, tsv/],
+      [['account', 'show', '-o', 'xml'], /Allowed choices are json, jsonc, yaml, yamlc, table, tsv, none/],
       [['login', '--server', 'ftp://example.com', '-u', 'a', '-p', 'Some-password-123'], /must start with https:\/\//],
       [['serve', '--port', '70000'], /port must be a whole number from 0 to 65535/],
       [['ad'], /Usage: tessera ad/],

@@ -47,4 +47,14 @@ describe('formatOutput', () => {
     assert.equal(formatOutput([new Handle('a'), new Handle('b')], 'table'), 'Name  State\n----  -------\na     Healthy\nb     Healthy\n');
     assert.equal(formatOutput(new Handle('a'), 'tsv'), 'a\tHealthy\n');
   });
+
+  test('yaml prints the JSON as YAML; none prints nothing; jsonc and yamlc colour it and say the same', () => {
+    const value = { name: 'svc <b>', replicas: 2, auth: { key: true }, tags: ['a', 'b'], gone: undefined };
+    assert.equal(formatOutput(value, 'yaml'), 'name: svc <b>\nreplicas: 2\nauth:\n  key: true\ntags:\n  - a\n  - b\n');
+    assert.equal(formatOutput(value, 'none'), '');
+    const plain = (text: string) => text.replace(/\u001b\[\d+m/g, '');
+    assert.equal(plain(formatOutput(value, 'jsonc')), formatOutput(value, 'json'));
+    assert.equal(plain(formatOutput(value, 'yamlc')), formatOutput(value, 'yaml'));
+    assert.match(formatOutput(value, 'jsonc'), /\u001b\[36m"name"\u001b\[0m/);
+  });
 });

@@ -1,4 +1,4 @@
-/** `--query`: the JMESPath subset az scripts use — fields, dotted paths, indexes, [] projections. */
+/** `--query`: JMESPath as az has it, on the JSON a command prints — paths, projections, filters, multiselects, functions. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidArgumentError } from 'commander';
@@ -35,8 +35,33 @@ describe('--query', () => {
     assert.equal(q('constructor', {}), null, 'inherited properties are not fields');
   });
 
+  test('filters, multiselects, functions and pipes, as in JMESPath', () => {
+    const services = [
+      { name: 's1', properties: { state: 'Healthy', scoringUri: 'https://h/1' } },
+      { name: 's2', properties: { state: 'Failed', scoringUri: 'https://h/2' } },
+    ];
+    assert.deepEqual(q("[?properties.state=='Healthy'].name", services), ['s1']);
+    assert.deepEqual(q('[].{name:name, uri:properties.scoringUri}', services), [
+      { name: 's1', uri: 'https://h/1' },
+      { name: 's2', uri: 'https://h/2' },
+    ]);
+    assert.equal(q('length(@)', services), 2);
+    assert.deepEqual(q('sort_by(@, &name)[-1].name', services), 's2');
+    assert.equal(q("[?contains(name, 's')] | length(@)", services), 2);
+  });
+
+  test('it sees the JSON as printed: an object is read through its toJSON()', () => {
+    const sdkObject = { secretField: 'x', toJSON: () => ({ name: 'shown', scoringUri: 'https://h/s' }) };
+    assert.equal(q('scoringUri', sdkObject), 'https://h/s');
+    assert.equal(q('secretField', sdkObject), null);
+  });
+
+  test('a function given the wrong type is a usage error when it runs', () => {
+    assert.throws(() => q('length(a)', { a: 5 }), /--query cannot be applied/);
+  });
+
   test('a malformed query is an InvalidArgumentError (a usage error)', () => {
-    for (const bad of ['', '.name', 'a..b', 'a[x]', 'a b', '[0', 'a.', '@foo']) {
+    for (const bad of ['', '   ', '.name', 'a..b', 'a.', 'a[x]', 'a b', '[0', '@foo', '[?', '{a:}', 'length(', '`{', "[?name=='x'"]) {
       assert.throws(() => parseQuery(bad), InvalidArgumentError, JSON.stringify(bad));
     }
   });
