@@ -14,8 +14,12 @@
 //   9. the token path under conditional access: client-credentials and refresh grants with
 //      0, 10 and 100 enabled policies, ratio to none (conditionalAccess.mjs)
 // Figures are medians over rounds; the machine is shared and noisy, so compare ratios.
+// What a selected measurement needs from Debian (wrk, gunicorn, Flask, bubblewrap) is checked
+// before anything starts; each figure is printed as soon as it is measured, and saved to
+// bench/results/latest.json as it goes.
 // BENCH_ONLY=scoring (or a comma-separated list of signin, interactive, clientCredentials,
 // rbac, scoring, sandbox, conditionalAccess) runs only those measurements; the default runs them all.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -93,54 +97,95 @@ async function measureSignIns(url, signIn) {
   };
 }
 
+/** What each measurement needs from outside npm, checked before anything starts. */
+const PREREQUISITES = {
+  scoring: [
+    ['wrk', () => onPath('wrk'), 'apt-get install wrk'],
+    ['gunicorn', () => fs.existsSync('/usr/bin/gunicorn'), 'apt-get install gunicorn'],
+    ['Flask (python3-flask)', () => spawnSync('/usr/bin/python3', ['-c', 'import flask'], { stdio: 'ignore' }).status === 0, 'apt-get install python3-flask'],
+  ],
+  sandbox: [
+    ['wrk', () => onPath('wrk'), 'apt-get install wrk'],
+    ['bubblewrap', () => onPath('bwrap'), 'apt-get install bubblewrap'],
+  ],
+};
+
+function onPath(program) {
+  return (process.env.PATH ?? '').split(path.delimiter).some((dir) => dir !== '' && fs.existsSync(path.join(dir, program)));
+}
+
+const missing = Object.entries(PREREQUISITES)
+  .filter(([measure]) => runs(measure))
+  .flatMap(([measure, needs]) => needs.filter(([, present]) => !present()).map(([what, , install]) => ({ measure, what, install })));
+if (missing.length > 0) {
+  console.error('npm run bench needs, before it starts:');
+  for (const m of missing) console.error(`  ${m.what} for the ${m.measure} measurement: ${m.install} (Debian)`);
+  const others = MEASURES.filter((m) => runs(m) && !missing.some((x) => x.measure === m));
+  console.error(`Install them, or run the others alone: BENCH_ONLY=${others.join(',')} npm run bench`);
+  process.exit(1);
+}
+
+const row = (label, figures) => console.log(`${label.padEnd(51)}${figures}`);
+const resultsFile = path.join(here, 'results', 'latest.json');
+
 const { child, url, argon2 } = await spawnJsonChild(path.join(here, 'server.mjs'), { BENCH_ADMIN_PASSWORD: PASSWORD });
+const result = { when: new Date().toISOString(), seconds: SECONDS, rounds: ROUNDS, only: only.length > 0 ? only : MEASURES };
+/** Keeps what is measured so far on disk, so a later failure loses nothing. */
+function save() {
+  fs.mkdirSync(path.dirname(resultsFile), { recursive: true });
+  fs.writeFileSync(resultsFile, JSON.stringify(result, null, 2) + '\n');
+}
 try {
   const signIn = () => post(`${url}/login`, { username: 'admin', password: PASSWORD });
-  const result = { when: new Date().toISOString(), seconds: SECONDS, rounds: ROUNDS, only: only.length > 0 ? only : MEASURES };
-  if (runs('signin')) Object.assign(result, { argon2id: argon2 }, await measureSignIns(url, signIn));
-  // Each in its own rounds after the ones above (alternating servers inside), so none of
-  // these loads overlaps another.
-  if (runs('interactive')) result.interactive = await measureInteractiveSignIns({ url, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
-  if (runs('clientCredentials')) result.clientCredentials = await measureClientCredentials({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
-  if (runs('rbac')) result.rbacDecisions = await measureRbac({ seconds: SECONDS, rounds: ROUNDS });
-  if (runs('scoring')) result.scoring = await measureScoring({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
-  if (runs('sandbox')) result.sandbox = await measureSandbox({ adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
-  if (runs('conditionalAccess')) result.conditionalAccess = await measureConditionalAccess({ url, pid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
-
-  console.log(`\nTessera benchmark — ${ROUNDS} rounds of ${SECONDS}s, medians (node ${process.version}, ${os.cpus().length} cores)\n`);
-  const row = (label, figures) => console.log(`${label.padEnd(51)}${figures}`);
+  console.log(`Tessera benchmark — ${ROUNDS} rounds of ${SECONDS}s, medians (node ${process.version}, ${os.cpus().length} cores); each figure is printed as it is measured\n`);
+  // Each measurement in its own rounds after the one before (alternating servers inside), so none of these loads overlaps another.
   if (runs('signin')) {
+    Object.assign(result, { argon2id: argon2 }, await measureSignIns(url, signIn));
+    save();
     console.log(`argon2id: m=${argon2.memoryCost} KiB, t=${argon2.timeCost}, p=${argon2.parallelism}`);
     console.log(`password sign-ins (POST /login, 8 concurrent)      ${fmt(result.passwordSignInsPerSec)} /s`);
     console.log(`refresh-token grants (rotating, 8 concurrent)      ${fmt(result.refreshGrantsPerSec)} /s   (${fmt(result.refreshGrantsPerSec / result.passwordSignInsPerSec)}x sign-ins)`);
     console.log(`GET /me alone                                      p50 ${fmt(result.meP50AloneMs)} ms, p99 ${fmt(result.meP99AloneMs)} ms`);
     console.log(`GET /me during a storm of 16 concurrent sign-ins   p50 ${fmt(result.meP50DuringSignInStormMs)} ms, p99 ${fmt(result.meP99DuringSignInStormMs)} ms   (p99 ${fmt(result.meP99DuringSignInStormMs / result.meP99AloneMs)}x alone)`);
   }
-  const ia = result.interactive;
-  if (ia) {
+  if (runs('interactive')) {
+    const ia = (result.interactive = await measureInteractiveSignIns({ url, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS }));
+    save();
     row(`password grant (OAuth ROPC, 8 concurrent)`, `${fmt(ia.passwordGrantPerSec)} /s`);
     row(`authorization code + PKCE via the sign-in page`, `${fmt(ia.authorizationCodePerSec)} /s   (${fmt(ia.authorizationCodePerSec / ia.passwordGrantPerSec)}x the password grant; page, form, code, redemption)`);
     row(`authorization code via the browser session (SSO)`, `${fmt(ia.sessionCodePerSec)} /s   (no password: ${fmt(ia.sessionCodePerSec / ia.authorizationCodePerSec)}x the sign-in page)`);
     row(`device code (start, approve in session, redeem)`, `${fmt(ia.deviceCodePerSec)} /s`);
   }
-  const cc = result.clientCredentials;
-  if (cc) {
+  if (runs('clientCredentials')) {
+    const cc = (result.clientCredentials = await measureClientCredentials({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS }));
+    save();
     row(`client-credentials grants, Tessera (8 concurrent)`, `${fmt(cc.tesseraPerSec)} /s   (p50 ${fmt(cc.tesseraP50Ms)} ms, server ${fmt(cc.tesseraServerCpuMsPerGrant)} CPU-ms/grant, ${fmt(cc.tesseraServerCores)} cores busy)`);
     row(`  the same on oidc-provider ${cc.oidcProviderVersion}`, `${fmt(cc.oidcProviderPerSec)} /s   (p50 ${fmt(cc.oidcProviderP50Ms)} ms, server ${fmt(cc.oidcProviderServerCpuMsPerGrant)} CPU-ms/grant, ${fmt(cc.oidcProviderServerCores)} cores busy)`);
     row(`  Tessera / oidc-provider (goal >= 3x)`, `${fmt(cc.ratio)}x grants/s, ${fmt(cc.cpuRatio)}x less server CPU per grant`);
     row(`  Tessera minting every token (REUSE=0)`, `${fmt(cc.mintingPerSec)} /s   (server ${fmt(cc.mintingServerCpuMsPerGrant)} CPU-ms/grant): ${fmt(cc.mintingRatio)}x grants/s, ${fmt(cc.mintingCpuRatio)}x less CPU than oidc-provider`);
   }
-  const rbac = result.rbacDecisions;
-  if (rbac) {
+  if (runs('rbac')) {
+    const rbac = (result.rbacDecisions = await measureRbac({ seconds: SECONDS, rounds: ROUNDS }));
+    save();
     row(`RBAC decide(), ${rbac.assignments} assignments via ${rbac.groups} groups, warm`, `${fmt(rbac.warmPerSec)} /s   (${rbac.cases} cases, ${rbac.allowedCases} allowed)`);
     row(`RBAC decide(), cache cold (invalidate before each)`, `${fmt(rbac.coldPerSec)} /s   (warm ${fmt(rbac.warmPerSec / rbac.coldPerSec)}x cold)`);
   }
-  if (result.scoring) printScoring(result.scoring);
-  if (result.sandbox) printSandbox(result.sandbox);
-  if (result.conditionalAccess) printConditionalAccess(result.conditionalAccess, row, fmt);
-  fs.mkdirSync(path.join(here, 'results'), { recursive: true });
-  fs.writeFileSync(path.join(here, 'results', 'latest.json'), JSON.stringify(result, null, 2) + '\n');
+  if (runs('scoring')) {
+    result.scoring = await measureScoring({ tesseraUrl: url, tesseraPid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
+    save();
+    printScoring(result.scoring);
+  }
+  if (runs('sandbox')) {
+    result.sandbox = await measureSandbox({ adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
+    save();
+    printSandbox(result.sandbox);
+  }
+  if (runs('conditionalAccess')) {
+    result.conditionalAccess = await measureConditionalAccess({ url, pid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
+    save();
+    printConditionalAccess(result.conditionalAccess, row, fmt);
+  }
+  console.log(`\nAll figures: ${path.relative(process.cwd(), resultsFile)}`);
 } finally {
   child.kill('SIGTERM');
-
 }
