@@ -42,6 +42,19 @@ function collectTestFiles() {
   return files.map((f) => path.relative(process.cwd(), f) || f).sort();
 }
 
+/**
+ * Test files run side by side: most of their time is spent waiting on servers, child
+ * processes, PostgreSQL, slapd and Chromium, not on the CPU, so more files than cores fit
+ * (node --test's default is one fewer than the cores: one file at a time on two).
+ * TESSERA_TEST_CONCURRENCY, or --test-concurrency=N among the options, sets it.
+ */
+function concurrencyOption() {
+  if (nodeTestOptions.some((a) => a.startsWith('--test-concurrency'))) return [];
+  const asked = process.env.TESSERA_TEST_CONCURRENCY;
+  const n = asked !== undefined && /^\d{1,2}$/.test(asked) && Number(asked) > 0 ? Number(asked) : Math.max(3, os.availableParallelism() + 1);
+  return [`--test-concurrency=${n}`];
+}
+
 function signalExitCode(signal) {
   return 128 + (os.constants.signals[signal] ?? 0);
 }
@@ -98,7 +111,7 @@ const versionText = pg.version.replace(/^postgres \(PostgreSQL\) /, 'PostgreSQL 
 console.error(`${TAG} ${versionText} on ${new URL(pg.url).host} (throwaway cluster); ${files.length} test file(s)`);
 
 const code = await new Promise((resolve) => {
-  runner = spawn(process.execPath, ['--test', '--test-reporter=spec', ...nodeTestOptions, ...files], {
+  runner = spawn(process.execPath, ['--test', '--test-reporter=spec', ...concurrencyOption(), ...nodeTestOptions, ...files], {
     stdio: 'inherit',
     env: { ...process.env, TESSERA_TEST_PG_URL: pg.url },
   });
