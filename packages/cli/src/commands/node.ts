@@ -3,9 +3,9 @@
  * `tessera ml compute node register --token-file F` (kept in a file, never on the command
  * line where `ps` shows it). Stops on SIGTERM or SIGINT, ending the runs it holds (they
  * are reported Failed: the node stopped); fails (exit 1) when the server refuses the credential.
+ * The server package (the node's code) is loaded only when this command runs.
  */
 import { Option, type Command } from 'commander';
-import { DEFAULT_SANDBOX, parseEnvironments, startRemoteNode } from '@tessera/server';
 import { UsageError } from '../usageError.js';
 
 function say(text: string): void {
@@ -25,6 +25,8 @@ export function registerNode(program: Command): void {
     .option('--python <program>', 'the Python that runs .py scripts', process.env.TESSERA_PYTHON || 'python3')
     .addOption(new Option('--sandbox <mode>', 'isolate runs with bubblewrap: required, auto or off (default auto)').choices(['required', 'auto', 'off']).default('auto'))
     .action(async (opts: { compute: string; server: string; tokenFile: string; capacity: string; environment?: string[]; python: string; sandbox: 'required' | 'auto' | 'off' }) => {
+      // Loaded here, not at the top: the server package is heavy, and every other command starts without it.
+      const { DEFAULT_SANDBOX, parseEnvironments, startRemoteNode } = await import('@tessera/server');
       const capacity = Number(opts.capacity);
       if (!Number.isInteger(capacity) || capacity < 1 || capacity > 64) throw new UsageError('--capacity must be a whole number from 1 to 64');
       let environments: Record<string, string>;
