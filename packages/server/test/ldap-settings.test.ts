@@ -258,6 +258,21 @@ for (const kind of STORE_KINDS) {
         }
       });
 
+      it('a wrong service-account password or search base is a clear 502 naming the setting, never the password', async () => {
+        const wrong = 'Not-the-service-password-9';
+        for (const [body, message] of [
+          [{ ...settings(), bindPassword: wrong }, /refused the service account's bind: check bindDn/],
+          [{ ...settings(), searchBase: 'ou=nowhere,dc=example,dc=test' }, /refused the search \(NoSuchObject\): check searchBase/],
+        ] as const) {
+          assert.equal((await call(`${server.url}/admin/directories/wrong`, { method: 'PUT', token: admin, body })).status, 200);
+          const res = await call(`${server.url}/login`, { body: { username: 'someone-else', password: 'Whatever-it-is-1' } });
+          assert.equal(res.status, 502, JSON.stringify(res.body));
+          assert.match(JSON.stringify(res.body), message);
+          assert.doesNotMatch(JSON.stringify(res.body) + server.logs.join('\n'), new RegExp(`${wrong}|${SERVICE_PASSWORD}`));
+          assert.equal((await call(`${server.url}/admin/directories/wrong`, { method: 'DELETE', token: admin })).status, 204);
+        }
+      });
+
       it('an account in more groups than maxGroups is refused with a clear error, not truncated', async () => {
         assert.equal((await call(url(), { method: 'PUT', token: admin, body: { ...settings(), maxGroups: 10 } })).status, 200);
         const res = await call<{ error: { code: string; message: string } }>(`${server.url}/login`, { body: { username: 'erin', password: ERIN_PASSWORD } });

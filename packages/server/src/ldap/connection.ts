@@ -10,7 +10,8 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import type tls from 'node:tls';
-import { Client, InvalidCredentialsError, type SearchOptions, type Entry } from 'ldapts';
+import { Client, InvalidCredentialsError, ResultCodeError, type SearchOptions, type Entry } from 'ldapts';
+import { TesseraError } from '../errors.js';
 import type { DirectorySettings } from './settings.js';
 
 /** No URL of the directory answered (refused, timed out, TLS failed). */
@@ -123,6 +124,13 @@ export class DirectoryConnections {
     }
   }
 
+  /** What the directory said no to, as a DirectoryError naming the setting to look at (never a value). */
+  private refusal(err: unknown): unknown {
+    if (err instanceof InvalidCredentialsError) return new TesseraError('DirectoryError', `The directory '${this.settings.name}' refused the service account's bind: check bindDn and its password.`);
+    if (err instanceof ResultCodeError) return new TesseraError('DirectoryError', `The directory '${this.settings.name}' refused the search (${err.constructor.name.replace(/Error$/, '')}): check searchBase, the filters and the service account's rights.`);
+    return err;
+  }
+
   private async acquire(): Promise<Pooled> {
     if (this.closed) throw new DirectoryUnreachableError(this.settings.name, ['the server is stopping']);
     const ready = this.idle.pop();
@@ -173,7 +181,9 @@ export class DirectoryConnections {
    */
   async search(base: string, options: SearchOptions): Promise<Entry[]> {
     for (let attempt = 0; ; attempt++) {
-      const p = await this.acquire();
+      const p = await this.acquire().catch((err: unknown) => {
+        throw err instanceof DirectoryUnreachableError ? err : this.refusal(err);
+      });
       try {
         const { searchEntries } = await p.client.search(base, options);
         this.release(p, false);
@@ -185,7 +195,7 @@ export class DirectoryConnections {
         if (broken) this.drainIdle();
         if (broken && attempt === 0) continue;
         if (broken) throw new DirectoryUnreachableError(this.settings.name, [`${p.url}: ${describe(err)}`]);
-        throw err;
+        throw this.refusal(err);
       }
     }
   }

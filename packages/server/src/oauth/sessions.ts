@@ -3,6 +3,7 @@
  * OAuth refresh-token grant and Machine Learning Server's /login/refreshToken.
  */
 import { TesseraError } from '../errors.js';
+import { isDirectorySource } from '../identity/sources.js';
 import type { Services } from '../services.js';
 import type { UserRow } from '../identity/users.js';
 import type { RefreshTokenRow } from './refreshTokens.js';
@@ -16,12 +17,16 @@ export interface ContinuedSession {
 export async function continueSession(services: Services, token: string, clientId: string, tenantId?: string, clientAuthenticated = false): Promise<ContinuedSession> {
   // A directory user is read again from the directory first (a removed group or account counts
   // now), before the token is spent: a directory that does not answer must not cost the session.
-  const holder = await services.refreshTokens.userOf(token);
-  const before = holder === undefined ? undefined : await services.users.byId(holder);
-  if (before !== undefined) await services.directories.refresh(before);
+  // Without directories (the usual case) this costs nothing on the refresh path.
+  if (services.directories.configured) {
+    const holder = await services.refreshTokens.userOf(token);
+    const before = holder === undefined ? undefined : await services.users.byId(holder);
+    if (before !== undefined) await services.directories.refresh(before);
+  }
   const previous = await services.refreshTokens.redeem(token, clientId, tenantId, clientAuthenticated);
   const user = await services.users.byId(previous.user_id);
-  if (!user || user.enabled !== 1) {
+  // A directory's user whose directory is gone cannot be checked: the session ends.
+  if (!user || user.enabled !== 1 || (isDirectorySource(user.source) && !services.directories.configured)) {
     await services.refreshTokens.revokeChain(previous.chain_id);
     throw new TesseraError('AuthenticationFailed', 'The account is disabled or deleted. Sign in again.', { aadCodes: [50057] });
   }
