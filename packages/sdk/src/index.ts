@@ -40,7 +40,7 @@ export { Directory, type Group, type GroupMember, type NewUser, type User, type 
 export { ConditionalAccess, type ClientAppKind, type ConditionalAccessPolicy, type ConditionalAccessPolicyState, type IpNamedLocation, type PolicyVerdict, type PolicyWriteOptions, type WhatIfInput, type WhatIfResult } from './conditionalAccess.js';
 export { ServicePrincipals, type AddPasswordOptions, type KeyCredential, type NewPasswordCredential, type PasswordCredential, type ServicePrincipal } from './servicePrincipals.js';
 export { Applications, type Application, type ApplicationChanges, type NewApplication, type RedirectUriSettings } from './applications.js';
-export { API_VERSIONS, ResourceManagement, type ArmResource, type ResourceGroupInput, type Subscription, type WorkspaceInput } from './resourceManagement.js';
+export { API_VERSIONS, ResourceManagement, type ArmResource, type ResourceGroupInput, type Subscription, type SubscriptionAlias, type SubscriptionAliasInput, type SubscriptionState, type WorkspaceInput } from './resourceManagement.js';
 export {
   AuthorizationManagement,
   type AccessDecision,
