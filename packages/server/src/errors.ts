@@ -56,6 +56,7 @@ export const ERROR_CATALOGUE = {
   ResourceNotFound: { status: 404, oauth: 'invalid_request', meaning: 'The addressed resource does not exist.' },
   RouteNotFound: { status: 404, oauth: 'invalid_request', meaning: 'No endpoint at that path and method.' },
   Conflict: { status: 409, oauth: 'invalid_request', meaning: 'The resource already exists or the change conflicts with its state.' },
+  ReadOnlyDisabledSubscription: { status: 409, oauth: 'invalid_request', meaning: 'The subscription is Disabled (cancelled), so everything under it is read-only: enable it again to make changes.' },
   QuotaExceeded: { status: 409, oauth: 'invalid_request', meaning: 'The change would take a workspace or a principal past a quota (web services, workers, memory or model storage); the message names the limit, the usage and the request.' },
   UnsupportedGrantType: { status: 400, oauth: 'unsupported_grant_type', meaning: 'The OAuth grant_type is not supported.' },
   InvalidScope: { status: 400, oauth: 'invalid_scope', meaning: 'The requested scope or resource is unknown or malformed.' },

@@ -18,6 +18,7 @@ import { signInMethods } from './migrations/0012_sign_in_methods.js';
 import { mfa } from './migrations/0013_mfa.js';
 import { conditionalAccess } from './migrations/0014_conditional_access.js';
 import { directoryAccounts } from './migrations/0015_directory_accounts.js';
+import { subscriptionLifecycle } from './migrations/0016_subscription_lifecycle.js';
 
 /** All migrations by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +37,5 @@ export const migrations: Record<string, Migration> = {
   '0013_mfa': mfa,
   '0014_conditional_access': conditionalAccess,
   '0015_directory_accounts': directoryAccounts,
+  '0016_subscription_lifecycle': subscriptionLifecycle,
 };

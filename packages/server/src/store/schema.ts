@@ -15,6 +15,26 @@ export interface SubscriptionsTable {
   tenant_id: string;
   display_name: string;
   created_at: number;
+  /** `Enabled`, or `Disabled` (cancelled: read-only); a default, so bootstrap need not name it. */
+  state: ColumnType<SubscriptionState, SubscriptionState | undefined, SubscriptionState>;
+}
+
+/** Azure's subscription states that Tessera uses. */
+export type SubscriptionState = 'Enabled' | 'Disabled';
+
+/** The names subscriptions were created or adopted under (Microsoft.Subscription/aliases). */
+export interface SubscriptionAliasesTable {
+  tenant_id: string;
+  /** As given. */
+  name: string;
+  /** Lower-cased: unique per tenant. */
+  name_key: string;
+  subscription_id: string;
+  /** `Production` or `DevTest`. */
+  workload: string;
+  billing_scope: string | null;
+  created_at: number;
+  created_by: string | null;
 }
 
 export interface UsersTable {
@@ -436,6 +456,7 @@ export interface Database {
   ca_named_locations: CaNamedLocationsTable;
   tenants: TenantsTable;
   subscriptions: SubscriptionsTable;
+  subscription_aliases: SubscriptionAliasesTable;
   users: UsersTable;
   groups: GroupsTable;
   group_members: GroupMembersTable;

@@ -1,5 +1,5 @@
 /**
- * The workspace part: subscriptions, resource groups, workspaces, their models and web
+ * The workspace part: subscriptions (and their aliases), resource groups, workspaces, their models and web
  * services, and the quotas on both (compute and runs will join them). Built once by
  * {@link createWorkspaceServices}.
  */
@@ -7,6 +7,7 @@ import type { Store } from '../store/db.js';
 import type { Clock } from '../clock.js';
 import type { AccessControl } from '../access/assignments.js';
 import { Subscriptions } from './subscriptions.js';
+import { SubscriptionAliases } from './subscriptionAliases.js';
 import { ResourceGroups, type ScopeRemoved } from './resourceGroups.js';
 import { Workspaces } from './workspaces.js';
 import { ScopeResolver } from './scopes.js';
@@ -19,6 +20,8 @@ import type { MasterKey } from '../crypto/masterKey.js';
 
 export interface WorkspaceServices {
   subscriptions: Subscriptions;
+  /** Subscription aliases: how subscriptions are created. */
+  subscriptionAliases: SubscriptionAliases;
   resourceGroups: ResourceGroups;
   workspaces: Workspaces;
   /** Whether a scope's resources exist. */
@@ -73,5 +76,6 @@ export function createWorkspaceServices(store: Store, clock: Clock, access: Acce
       return models.materialize(await models.getVersion(model.workspaceId, model.name, String(model.version)));
     },
   });
-  return { subscriptions, resourceGroups, workspaces, scopes: new ScopeResolver(subscriptions, resourceGroups, workspaces), models, webServices, quotas, afterScopeRemoved };
+  const subscriptionAliases = new SubscriptionAliases(store, clock, subscriptions, access);
+  return { subscriptions, subscriptionAliases, resourceGroups, workspaces, scopes: new ScopeResolver(subscriptions, resourceGroups, workspaces), models, webServices, quotas, afterScopeRemoved };
 }

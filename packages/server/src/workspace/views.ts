@@ -3,6 +3,7 @@
  * so Azure's CLI and SDKs read them unchanged.
  */
 import type { SubscriptionRow } from './subscriptions.js';
+import type { AliasRecord } from './subscriptionAliases.js';
 import { resourceGroupId, type ResourceGroupRow } from './resourceGroups.js';
 import { workspaceId, type WorkspaceRecord } from './workspaces.js';
 
@@ -24,8 +25,27 @@ export function subscriptionView(row: SubscriptionRow): Record<string, unknown> 
     subscriptionId: row.id,
     tenantId: row.tenant_id,
     displayName: row.display_name,
-    state: 'Enabled',
+    state: row.state,
     subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'Tessera', spendingLimit: 'Off' },
+  };
+}
+
+/** A subscription alias as `GET /providers/Microsoft.Subscription/aliases/{name}` returns it (api-version 2021-10-01). */
+export function subscriptionAliasView({ alias, subscription }: AliasRecord): Record<string, unknown> {
+  const createdAt = new Date(alias.created_at).toISOString();
+  return {
+    id: `/providers/Microsoft.Subscription/aliases/${alias.name}`,
+    name: alias.name,
+    type: 'Microsoft.Subscription/aliases',
+    properties: {
+      subscriptionId: subscription.id,
+      displayName: subscription.display_name,
+      provisioningState: 'Succeeded',
+      workload: alias.workload,
+      billingScope: alias.billing_scope,
+      createdTime: createdAt,
+    },
+    systemData: { createdAt, createdBy: alias.created_by, createdByType: alias.created_by ? 'User' : null },
   };
 }
 

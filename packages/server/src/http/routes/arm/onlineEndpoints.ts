@@ -138,6 +138,8 @@ const listKeys: ArmOperation = {
   shape: 'action',
   resourceType: `${ONLINE_ENDPOINT_TYPE}/listKeys`,
   parents: [ONLINE_ENDPOINT_TYPE],
+  // Reads, POSTed: a Disabled subscription's services still score (a known limit), so their keys, tokens and logs stay readable.
+  allowedWhenDisabled: true,
   async handle(ctx) {
     emptyBody(ctx.body);
     const { row } = await serviceOf(ctx);
@@ -162,6 +164,7 @@ const serviceToken: ArmOperation = {
   shape: 'action',
   resourceType: `${ONLINE_ENDPOINT_TYPE}/token`,
   parents: [ONLINE_ENDPOINT_TYPE],
+  allowedWhenDisabled: true,
   async handle(ctx) {
     emptyBody(ctx.body);
     const { row } = await serviceOf(ctx);
@@ -178,6 +181,7 @@ const getLogs: ArmOperation = {
   shape: 'action',
   resourceType: `${ONLINE_ENDPOINT_TYPE}/getLogs`,
   parents: [ONLINE_ENDPOINT_TYPE],
+  allowedWhenDisabled: true,
   async handle(ctx) {
     let tail: number | undefined;
     if (ctx.body !== undefined && ctx.body !== null) {

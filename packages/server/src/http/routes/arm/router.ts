@@ -4,9 +4,10 @@
  * operation by (method, shape, resource type). One rule maps every operation to its
  * permission check: the action is the resource type plus the verb (GET → read, PUT and
  * PATCH → write, DELETE → delete, POST …/x → x/action) and the scope is the resource ID —
- * for a collection, an action, or a Microsoft.Authorization resource, the scope it lives
- * under. Lists filter what the caller may read instead, and a few operations check a
- * scope named in their body; each operation declares which.
+ * for a collection, an action, a Microsoft.Authorization resource or a subscription alias,
+ * the scope it lives under. Lists filter what the caller may read instead, and a few
+ * operations check a scope named in their body; each operation declares which. Writes
+ * under a Disabled subscription are refused (409), as ARM refuses them.
  */
 import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../../../services.js';
@@ -14,7 +15,7 @@ import type { WorkspaceServices } from '../../../workspace/index.js';
 import { TesseraError } from '../../../errors.js';
 import { authorize, requireAuth, runTokenRefused, type Caller } from '../../auth.js';
 import { runTokenAllows } from '../../../compute/runTokens.js';
-import { parseSegments, resourceId, type ResourceLevel, type ResourcePath } from '../../../workspace/resourceIds.js';
+import { parseSegments, resourceId, SUBSCRIPTION_TYPE, type ResourceLevel, type ResourcePath } from '../../../workspace/resourceIds.js';
 import { readQuery, type ArmQuery } from './query.js';
 import { MultipartBody, multipartNotAccepted, type MultipartRouteConfig } from '../../multipart.js';
 
@@ -68,6 +69,8 @@ export interface ArmOperation {
   alsoJson?: boolean;
   /** A larger JSON body than the server's limit (a web service's entry script). */
   bodyLimit?: number;
+  /** Answers in a Disabled subscription although not a GET: a POSTed read (listKeys), or `enable` itself. */
+  allowedWhenDisabled?: boolean;
   handle(ctx: ArmContext): Promise<ArmResult>;
 }
 
@@ -81,7 +84,8 @@ export function permissionFor(method: ArmMethod, path: ResourcePath): { action: 
   }
   const last = path.levels[path.levels.length - 1];
   if (!last || method === 'POST') throw new TesseraError('RouteNotFound', 'No endpoint answers that method at that path.');
-  const livesUnder = last.type.toLowerCase().startsWith('microsoft.authorization/');
+  // Subscription aliases are tenant-level: creating one creates a subscription, so it is decided at `/`.
+  const livesUnder = last.type.toLowerCase().startsWith('microsoft.authorization/') || last.type.toLowerCase() === 'microsoft.subscription/aliases';
   return { action: `${last.type}/${VERBS[method]}`, scope: resourceId(livesUnder ? path.levels.slice(0, -1) : path.levels) };
 }
 
@@ -204,6 +208,9 @@ export class ArmRouter {
     else if (caller.token.run && !runTokenAllows(caller.token.run.scope, permission.action, permission.scope).allowed) {
       throw runTokenRefused(caller, `perform action '${permission.action}' over scope '${permission.scope}'`);
     }
+    // ARM makes a Disabled subscription read-only: one primary-key read, on writes only.
+    const sub = path.levels[0];
+    if (method !== 'GET' && sub?.type === SUBSCRIPTION_TYPE && !op.allowedWhenDisabled) await this.services.workspace.subscriptions.assertWritable(caller.tenantId, sub.name);
     const multipart = request.body instanceof MultipartBody;
     if (multipart && !op.multipart) throw multipartNotAccepted();
     if (!multipart && request.body !== undefined && bodyBytes(request) > (op.bodyLimit ?? this.services.config.bodyLimit)) {
