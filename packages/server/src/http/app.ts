@@ -35,6 +35,7 @@ import { nodeRoutes } from './routes/nodes.js';
 import { scoringRoutes } from './routes/scoring.js';
 import { mlServerServiceRoutes } from './routes/mlServerServices.js';
 import { conditionalAccessRoutes } from './routes/conditionalAccess.js';
+import { cloudRoutes } from './routes/cloud.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -156,6 +157,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     async (scoped) => {
       healthRoutes(scoped, services);
       discoveryRoutes(scoped, services);
+      cloudRoutes(scoped, services);
       tokenRoutes(scoped, services);
       authorizeRoutes(scoped, services);
       deviceLoginRoutes(scoped, services);

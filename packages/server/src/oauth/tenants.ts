@@ -1,6 +1,9 @@
 /**
  * Tenants and their aliases. `{tenant}` in a URL is a tenant id, the tenant's domain,
  * or `organizations`/`common` (the default tenant), matched without regard to case.
+ * `adfs` names the default tenant too: the Azure CLI and MSAL treat an authority ending
+ * in `/adfs` as an on-premises ADFS one (Azure Stack Hub's way) and then skip instance
+ * discovery at login.microsoftonline.com, which is how `az` signs in to Tessera.
  */
 import type { Selectable } from 'kysely';
 import type { Store } from '../store/db.js';
@@ -9,7 +12,7 @@ import { TesseraError } from '../errors.js';
 
 export type Tenant = Selectable<TenantsTable>;
 
-const DEFAULT_ALIASES = new Set(['organizations', 'common']);
+const DEFAULT_ALIASES = new Set(['organizations', 'common', 'adfs']);
 
 export class Tenants {
   private byKey = new Map<string, Tenant>();

@@ -19,6 +19,15 @@ export function discoveryRoutes(app: FastifyInstance, services: Services): void 
   };
   app.get<{ Params: TenantParams }>('/:tenant/v2.0/.well-known/openid-configuration', { config }, document);
   app.get<{ Params: TenantParams }>('/:tenant/.well-known/openid-configuration', { config }, document);
+  // `az login --tenant NAME` on an ADFS-style cloud (authority `{public URL}/adfs`) checks
+  // NAME at `{authority}/NAME/.well-known/openid-configuration` and takes the tenant id from
+  // the issuer's path, so the document names the tenant by its id. (`/adfs/v2.0/…` is the
+  // `adfs` alias's own v2 document, which this static route would otherwise capture.)
+  app.get<{ Params: TenantParams }>('/adfs/:tenant/.well-known/openid-configuration', { config }, async (request) => {
+    if (request.params.tenant.toLowerCase() === 'v2.0') return document({ params: { tenant: 'adfs' } });
+    const tenant = services.tenants.resolve(request.params.tenant);
+    return discoveryDocument(services, tenant, tenant.id);
+  });
   const jwks = async (request: { params: TenantParams }, reply: { header(k: string, v: string): unknown; type(t: string): unknown }) => {
     const tenant = services.tenants.resolve(request.params.tenant);
     reply.header('cache-control', 'public, max-age=300');
