@@ -313,6 +313,26 @@ for (const kind of STORE_KINDS) {
       assert.equal((await getSubscription(admin, server.subscriptionId)).body.state, 'Enabled', 'nothing was cancelled');
     });
 
+    it('a Disabled subscription is read-only through ML Server\'s API too, but its services still score (a known limit)', async () => {
+      const service = (method: string, version: string, body?: unknown) => call(`${server.url}/services/adder/${version}`, { method, token: admin, body });
+      const adder = { runtimeType: 'JavaScript', code: 'z = x + y;', inputParameterDefinitions: [{ name: 'x', type: 'numeric' }, { name: 'y', type: 'numeric' }], outputParameterDefinitions: [{ name: 'z', type: 'numeric' }] };
+      assert.equal((await service('POST', '1', adder)).status, 201);
+      assert.equal((await call(actionUrl(server.subscriptionId, 'cancel'), { method: 'POST', token: admin })).status, 200);
+      try {
+        for (const [method, version, body] of [['POST', '2', adder], ['PATCH', '1', { description: 'changed' }], ['DELETE', '1', undefined]] as const) {
+          const res = await service(method, version, body);
+          assert.equal(res.status, 409, `${method}: ${JSON.stringify(res.body)}`);
+          assert.equal(errorOf(res.body).code, 'ReadOnlyDisabledSubscription');
+        }
+        const scored = await call<{ outputParameters: Record<string, number> }>(`${server.url}/api/adder/1`, { method: 'POST', token: admin, body: { x: 1, y: 2 } });
+        assert.equal(scored.status, 200, 'the scoring gateway answers from memory and does not look at the subscription');
+        assert.deepEqual(scored.body.outputParameters, { z: 3 });
+      } finally {
+        assert.equal((await call(actionUrl(server.subscriptionId, 'enable'), { method: 'POST', token: admin })).status, 200);
+      }
+      assert.equal((await service('DELETE', '1')).status, 200);
+    });
+
     it('any api-version is accepted, as everywhere in the management API; other verbs on the paths are 404 RouteNotFound', async () => {
       for (const query of ['api-version=2099-01-01', 'api-version=2020-09-01', '']) {
         const res = await call(`${server.url}/providers/Microsoft.Subscription/aliases${query ? `?${query}` : ''}`, { token: admin });

@@ -116,6 +116,8 @@ export class MlServerPublishing {
   async publish(createdBy: string, name: string, version: string, def: PublishDefinition): Promise<WebServiceRow> {
     const engineName = engineNameOf(name);
     const { webServices } = this.services.workspace;
+    const at = await this.where();
+    await this.assertWritable(at.id, at.tenantId);
     const ws = await this.ensureWorkspace();
     if (await webServices.findMlServer(engineName, version)) throw new TesseraError('Conflict', `The service '${name}' version '${version}' already exists: publish another version, or update this one.`);
     const other = (await webServices.listMlServer(engineName)).find((r) => publishedName(r).toLowerCase() !== name.toLowerCase());
@@ -160,6 +162,7 @@ export class MlServerPublishing {
    */
   async update(row: WebServiceRow, def: UpdateDefinition, by: string): Promise<WebServiceRow> {
     const { webServices } = this.services.workspace;
+    await this.assertWritable(await this.scopeOfRow(row), row.tenant_id);
     const engineName = row.name;
     const version = row.mlserver_version ?? '';
     const ws: ServiceWorkspace = { rowId: row.workspace_id, tenantId: row.tenant_id };
@@ -217,6 +220,7 @@ export class MlServerPublishing {
 
   /** Deletes a version and its model file (check the creator rule first). */
   async remove(row: WebServiceRow): Promise<void> {
+    await this.assertWritable(await this.scopeOfRow(row), row.tenant_id);
     await this.services.workspace.webServices.delete(row);
     await this.removeModel(row.workspace_id, row.name, row.mlserver_version ?? '');
   }
@@ -267,6 +271,12 @@ export class MlServerPublishing {
     await this.services.workspace.models.deleteVersion(workspaceRowId, ref.slice(0, colon), ref.slice(colon + 1)).catch((err: unknown) => {
       if (!(isTesseraError(err) && err.code === 'ResourceNotFound')) throw err;
     });
+  }
+
+  /** 409 ReadOnlyDisabledSubscription when the subscription holding `scope` is Disabled: ML Server's API is read-only there, as ARM is. */
+  private async assertWritable(scope: string, tenantId: string): Promise<void> {
+    const subscription = /^\/subscriptions\/([^/]+)/i.exec(scope)?.[1];
+    if (subscription) await this.services.workspace.subscriptions.assertWritable(tenantId, subscription);
   }
 
   /** The workspace, created (with its group) when missing. */
