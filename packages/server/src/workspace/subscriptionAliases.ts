@@ -137,7 +137,8 @@ export class SubscriptionAliases {
       }
       const now = this.clock.now();
       const target = request.subscriptionId === undefined ? undefined : await this.subscriptions.get(tenantId, request.subscriptionId);
-      const subscription: SubscriptionRow = target ?? { id: crypto.randomUUID(), tenant_id: tenantId, display_name: request.displayName!, state: 'Enabled', created_at: now };
+      if (!target && request.displayName === undefined) throw new TesseraError('InvalidParameter', "The field 'properties.displayName' is required to create a subscription.");
+      const subscription: SubscriptionRow = target ?? { id: crypto.randomUUID(), tenant_id: tenantId, display_name: checkSubscriptionDisplayName(request.displayName, 'properties.displayName'), state: 'Enabled', created_at: now };
       const alias: SubscriptionAliasRow = {
         tenant_id: tenantId,
         name: checkedName,
