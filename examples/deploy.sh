@@ -69,8 +69,8 @@ echo "   iris version $version"
 echo "4. deploy it as the web service '$service' ($runtime), with key authentication"
 entry=()
 [ -z "$script" ] || entry=(--entry-script "$script")
-tessera ml service create -n "$service" -m "iris:$version" "${entry[@]}" --target cluster --auth-mode key "${ws[@]}" -o none
-uri=$(tessera ml service show -n "$service" "${ws[@]}" --query scoringUri -o tsv)
+# It waits until the service is Healthy, then prints it: keep just its scoring URI.
+uri=$(tessera ml service create -n "$service" -m "iris:$version" "${entry[@]}" --target cluster --auth-mode key "${ws[@]}" --query scoringUri -o tsv)
 echo "   scoring URI: $uri"
 
 # score KEY: POSTs the body with `Authorization: Bearer KEY` (the header read from stdin);
@@ -88,8 +88,7 @@ echo "   answer: $(cat "$work/answer.json")"
 
 echo "6. regenerate the primary key"
 old_key=$key
-tessera ml service regen-key -n "$service" "${ws[@]}" --key-type Primary -o none
-key=$(tessera ml service list-keys -n "$service" "${ws[@]}" --query primaryKey -o tsv)
+key=$(tessera ml service regen-key -n "$service" "${ws[@]}" --key-type Primary --query key -o tsv)
 status=$(score "$old_key")
 [ "$status" = 401 ] || fail "the old key should be refused, but scoring answered $status"
 echo "   the old primary key is refused: $status"

@@ -157,9 +157,10 @@ describe('the walkthroughs', () => {
     assert.deepEqual(gone.map((r) => r.status), [200]);
     assertNoSecret(result.stdout + result.stderr);
   });
-
 });
 
+// Three wrong passwords for admin in all, after the walkthroughs: a fourth in a row would
+// be delayed by the server's brute-force rule (a right password resets the count).
 describe('deploy.sh: bad input', () => {
   test('a missing variable is a usage error naming it, before anything is sent', async () => {
     const before = server.requests().length;
@@ -176,6 +177,7 @@ describe('deploy.sh: bad input', () => {
     assert.match(result.stderr, /Invalid username or password[\s\S]*deploy\.sh: sign-in failed/);
     assert.ok(!(result.stdout + result.stderr).includes('Not-the-password-42'));
     assert.doesNotMatch(result.stdout, /^2\. /m);
+    assert.equal(await groupExists('tessera-examples'), false);
   });
 
   test('without tessera on the PATH it says where to get it', async () => {
@@ -198,7 +200,11 @@ describe('deploy.mjs: bad input', () => {
 });
 
 describe('mlserver/publish-and-consume.mjs: bad input', () => {
-  test('a wrong password exits 1 saying the sign-in failed', async () => {
+  test('a missing variable exits 2 naming it; a wrong password exits 1 saying the sign-in failed', async () => {
+    const { TESSERA_USER: _unset, ...withoutUser } = userEnv;
+    const missing = await run('node', ['examples/mlserver/publish-and-consume.mjs'], withoutUser);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^publish-and-consume\.mjs: set TESSERA_USER: /);
     const result = await run('node', ['examples/mlserver/publish-and-consume.mjs'], { ...userEnv, TESSERA_PASSWORD: 'Not-the-password-42' });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^publish-and-consume\.mjs: sign-in failed: /);
