@@ -91,8 +91,8 @@ describe('the Azure CLI and Python MSAL against Tessera as a cloud', { skip }, (
     assert.equal(res.status, 201, JSON.stringify(res.body));
   }
 
-  function profile(): AzProfile {
-    const p = new AzProfile(AZ!, ca);
+  function profile(extraEnv: Record<string, string> = {}): AzProfile {
+    const p = new AzProfile(AZ!, ca, extraEnv);
     profiles.push(p);
     return p;
   }
@@ -327,6 +327,18 @@ describe('the Azure CLI and Python MSAL against Tessera as a cloud', { skip }, (
       });
     });
 
+    describe('the cloud list of api-version 2019-05-01 and later, through ARM_CLOUD_METADATA_URL', { concurrency: 1 }, () => {
+      it('az loads the Tessera cloud from it at start-up and signs in to it, no az cloud register needed', async () => {
+        // az reads this URL with urllib, which trusts SSL_CERT_FILE rather than REQUESTS_CA_BUNDLE.
+        const az = profile({ ARM_CLOUD_METADATA_URL: `${url}/metadata/endpoints?api-version=2022-09-01`, SSL_CERT_FILE: ca });
+        const clouds = await az.json<{ name: string; endpoints: Record<string, string | null> }[]>(['cloud', 'list']);
+        assert.deepEqual(clouds.map((c) => [c.name, c.endpoints.activeDirectory, c.endpoints.microsoftGraphResourceId]), [['Tessera', `${url}/adfs`, `${url}/`]]);
+        assert.equal((await az.run(['cloud', 'set', '-n', 'Tessera'])).code, 0);
+        const accounts = await az.json<AzAccount[]>(['login', '--service-principal', '-u', automation.appId, '-p', automation.secret, '--tenant', tenantId]);
+        assert.deepEqual(accounts.map((a) => a.id), [subscriptionId]);
+      });
+    });
+
     describe('Python MSAL with validate_authority=False', { concurrency: 1 }, () => {
       let outcomes: Record<string, MsalOutcome>;
 
@@ -375,6 +387,23 @@ describe('the Azure CLI and Python MSAL against Tessera as a cloud', { skip }, (
         assert.match(outcomes.plainHttp!.error ?? '', /should consist of an https url/);
       });
     });
+  });
+
+  it('every endpoint the cloud metadata advertises answers (2015-01-01 and 2022-09-01 shapes; a malformed api-version is a 400)', async () => {
+    const old = await httpsJson(`${url}/metadata/endpoints?api-version=2015-01-01`, caPem);
+    assert.equal(old.status, 200);
+    const auth = old.body.authentication as { loginEndpoint: string; audiences: string[] };
+    assert.deepEqual(auth, { loginEndpoint: `${url}/adfs`, audiences: [MANAGEMENT] });
+    const list = await httpsJson(`${url}/metadata/endpoints?api-version=2022-09-01`, caPem);
+    const [cloud] = list.body as unknown as { resourceManager: string; microsoftGraphResourceId: string; graph: string; authentication: { loginEndpoint: string } }[];
+    const discovery = await httpsJson(`${cloud!.authentication.loginEndpoint}/.well-known/openid-configuration`, caPem);
+    assert.equal(discovery.status, 200);
+    // The token endpoint, Resource Manager and Graph answer: 415 for a body that is no form, 401 without a token (never 404).
+    assert.equal((await httpsJson(String(discovery.body.token_endpoint), caPem, { method: 'POST' })).status, 415);
+    assert.equal((await httpsJson(`${cloud!.resourceManager}subscriptions?api-version=2022-12-01`, caPem)).status, 401);
+    assert.equal((await httpsJson(`${cloud!.microsoftGraphResourceId}v1.0/me`, caPem)).status, 401);
+    assert.equal((await httpsJson(`${cloud!.graph}v1.0/users`, caPem)).status, 401);
+    assert.equal((await httpsJson(`${url}/metadata/endpoints?api-version=<script>`, caPem)).status, 400);
   });
 
   it('no secret, password or token reached the server log', () => {

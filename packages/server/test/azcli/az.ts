@@ -34,9 +34,11 @@ export interface AzResult {
 export class AzProfile {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-az-'));
 
+  /** `extraEnv`: more variables for every run (e.g. ARM_CLOUD_METADATA_URL). */
   constructor(
     private readonly az: string,
     private readonly caFile: string,
+    private readonly extraEnv: Record<string, string> = {},
   ) {}
 
   /** Runs `az ARGS`; never throws for a non-zero exit (tests look at it). */
@@ -51,6 +53,7 @@ export class AzProfile {
       AZURE_CORE_COLLECT_TELEMETRY: 'no',
       AZURE_CORE_NO_COLOR: '1',
       AZURE_CORE_SURVEY_MESSAGE: 'no',
+      ...this.extraEnv,
     };
     return new Promise((resolve) => {
       const child = execFile(this.az, [...args], { env, timeout: 90_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
