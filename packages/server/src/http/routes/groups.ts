@@ -8,6 +8,7 @@ import { TesseraError } from '../../errors.js';
 import { authorize, requireAuth } from '../auth.js';
 import { DISPLAY_NAME_PATTERN } from '../../identity/validate.js';
 import { topOf, type ListQuery } from './listing.js';
+import { absentWhenNotFound, filterOne, parseGraphFilter } from '../../identity/graphFilter.js';
 
 interface IdParams {
   id: string;
@@ -56,6 +57,11 @@ export function groupRoutes(app: FastifyInstance, services: Services): void {
 
   app.get<{ Querystring: ListQuery }>('/v1.0/groups', auth, async (request) => {
     const caller = await authorize(services, request, 'Tessera.Directory/groups/read', '/');
+    const filter = parseGraphFilter(request.query.$filter, ['displayName', 'id']);
+    if (filter) {
+      const found = async (value: string) => { const row = await groups.get(caller.tenantId, value).catch(absentWhenNotFound); return row && groups.view(row); };
+      return { value: await filterOne(filter, found, (v, p) => (p === 'id' ? v.id : v.displayName)) };
+    }
     return { value: (await groups.list(caller.tenantId, topOf(request.query))).map((g) => groups.view(g)) };
   });
 

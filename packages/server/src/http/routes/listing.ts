@@ -3,6 +3,8 @@ import { TesseraError } from '../../errors.js';
 
 export interface ListQuery {
   $top?: string;
+  /** Graph's exact-match filters (identity/graphFilter.ts); others are refused. */
+  $filter?: string;
 }
 
 const MAX_TOP = 999;

@@ -8,6 +8,7 @@ import type { Services } from '../../services.js';
 import { authorize, requireAuth } from '../auth.js';
 import { DISPLAY_NAME_PATTERN } from '../../identity/validate.js';
 import { topOf, type ListQuery } from './listing.js';
+import { absentWhenNotFound, filterOne, parseGraphFilter } from '../../identity/graphFilter.js';
 
 interface IdParams {
   id: string;
@@ -71,6 +72,11 @@ export function servicePrincipalRoutes(app: FastifyInstance, services: Services)
 
   app.get<{ Querystring: ListQuery }>('/v1.0/servicePrincipals', auth, async (request) => {
     const caller = await authorize(services, request, read, '/');
+    const filter = parseGraphFilter(request.query.$filter, ['servicePrincipalNames', 'appId', 'displayName', 'id']);
+    if (filter) {
+      const found = async (value: string) => { const row = await sps.get(caller.tenantId, value).catch(absentWhenNotFound); return row && sps.view(row); };
+      return { value: await filterOne(filter, found, (v, p) => (p === 'displayName' ? v.displayName : p === 'id' ? v.id : v.appId)) };
+    }
     const rows = await sps.list(caller.tenantId, topOf(request.query));
     return { value: await Promise.all(rows.map((r) => sps.view(r))) };
   });

@@ -8,6 +8,7 @@ import { TesseraError } from '../../errors.js';
 import { authorize, callerOf, requireAuth } from '../auth.js';
 import { DISPLAY_NAME_PATTERN, EMAIL_PATTERN } from '../../identity/validate.js';
 import { topOf, type ListQuery } from './listing.js';
+import { filterOne, parseGraphFilter } from '../../identity/graphFilter.js';
 
 interface IdParams {
   id: string;
@@ -100,6 +101,11 @@ export function userRoutes(app: FastifyInstance, services: Services): void {
 
   app.get<{ Querystring: ListQuery }>('/v1.0/users', auth, async (request) => {
     const caller = await authorize(services, request, 'Tessera.Directory/users/read', '/');
+    const filter = parseGraphFilter(request.query.$filter, ['userPrincipalName', 'id']);
+    if (filter) {
+      const found = async (value: string) => { const row = await users.find(caller.tenantId, value); return row && users.view(row); };
+      return { value: await filterOne(filter, found, (v, p) => (p === 'id' ? v.id : v.userPrincipalName)) };
+    }
     const rows = await users.list(caller.tenantId, topOf(request.query));
     return { value: rows.map((r) => users.view(r)) };
   });
