@@ -117,6 +117,8 @@ describe('the Azure CLI and Python MSAL against Tessera as a cloud', { skip }, (
     automation = await newServicePrincipal('az-automation');
     bystander = await newServicePrincipal('az-bystander');
     await assign(`/subscriptions/${subscriptionId}`, 'Owner', automation.id);
+    // Reading the directory (Graph's /v1.0) needs a role at the root scope.
+    await assign('', 'Reader', automation.id);
     const ada = await api('/v1.0/users', { body: { userName: 'ada', passwordProfile: { password: ADA_PASSWORD } } });
     assert.equal(ada.status, 201);
     adaId = String(ada.body.id);
@@ -267,7 +269,8 @@ describe('the Azure CLI and Python MSAL against Tessera as a cloud', { skip }, (
 
       before(async () => {
         az.current = profile();
-        assert.equal((await run('cloud', 'register', '-n', 'Tessera', '--endpoint-resource-manager', url)).code, 0);
+        const config = { endpoints: { resourceManager: url, microsoftGraphResourceId: `${url}/` } };
+        assert.equal((await run('cloud', 'register', '-n', 'Tessera', '--cloud-config', JSON.stringify(config))).code, 0);
         assert.equal((await run('cloud', 'set', '-n', 'Tessera')).code, 0);
       });
 
@@ -295,20 +298,17 @@ describe('the Azure CLI and Python MSAL against Tessera as a cloud', { skip }, (
         assert.deepEqual(accounts.map((a) => a.tenantId), [tenantId]);
       });
 
-      it("the role lookup az role assignment create makes ($filter=roleName eq 'Reader') finds Azure's Reader; an unknown role is a clear 400", async () => {
-        const found = await json<string[]>('rest', '--url', `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01&$filter=roleName eq 'Reader'`, '--query', 'value[].id');
-        assert.deepEqual(found, [`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${READER_ROLE_ID}`]);
-        const body = { properties: { roleDefinitionId: 'No Such Role', principalId: bystander.id } };
-        const refused = await run('rest', '--method', 'put', '--url', `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=2022-04-01`, '--body', JSON.stringify(body));
-        assertRefused(refused, /Bad Request.*InvalidParameter.*names no role definition/);
-      });
-
-      it('hostile input shown as 400s: markup in a resource group name, injection in a $filter', async () => {
-        const markup = await run('group', 'create', '-n', '<img src=x onerror=alert(1)>', '-l', 'local');
-        assertRefused(markup, /\(InvalidParameter\) The resource group name given is invalid/);
-        assert.doesNotMatch(markup.stderr, /<img/);
-        const injected = await run('rest', '--url', `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=principalId eq '1' or 1 eq 1`);
-        assertRefused(injected, /Bad Request.*InvalidParameter/);
+      it("Graph's exact-match filters find one principal, as az resolves --assignee; any other $filter is refused, never ignored", async () => {
+        assert.deepEqual(await json<string[]>('ad', 'user', 'list', '--filter', "userPrincipalName eq 'ada@tessera.local'", '--query', '[].id'), [adaId]);
+        const graph = (path: string, filter: string) => httpsJson(`${url}/v1.0/${path}?$filter=${encodeURIComponent(filter)}`, caPem, { token: admin });
+        const ids = (res: { body: Record<string, unknown> }) => (res.body.value as { id: string }[]).map((v) => v.id);
+        const refused = await graph('users', "startswith(displayName,'a')");
+        assert.equal(refused.status, 400);
+        assert.match(JSON.stringify(refused.body), /This \$filter is not supported here: use userPrincipalName eq/);
+        assert.deepEqual(ids(await graph('servicePrincipals', `servicePrincipalNames/any(c:c eq '${bystander.appId}')`)), [bystander.id]);
+        assert.deepEqual(ids(await graph('servicePrincipals', "displayName eq 'az-automation'")), [automation.id]);
+        assert.deepEqual(ids(await graph('users', "userPrincipalName eq 'x'' or ''1''=''1'")), [], 'a quote inside the literal is part of the name');
+        assert.equal((await graph('groups', "displayName eq 'x' or 1 eq 1")).status, 400);
       });
 
       it("Debian's az role definition list and az role assignment create stop in the client (its SDK has no .config), before any request: az rest does their work", async () => {
@@ -327,15 +327,35 @@ describe('the Azure CLI and Python MSAL against Tessera as a cloud', { skip }, (
       });
     });
 
-    describe('the cloud list of api-version 2019-05-01 and later, through ARM_CLOUD_METADATA_URL', { concurrency: 1 }, () => {
-      it('az loads the Tessera cloud from it at start-up and signs in to it, no az cloud register needed', async () => {
+    describe('the service principal again, its cloud loaded through ARM_CLOUD_METADATA_URL', { concurrency: 1 }, () => {
+      const az = { current: undefined as AzProfile | undefined };
+      const run = (...args: string[]) => az.current!.run(args);
+      const json = <T>(...args: string[]) => az.current!.json<T>(args);
+
+      it('az loads the Tessera cloud from the cloud list (api-version 2019-05-01 and later) at start-up and signs in to it, no az cloud register needed', async () => {
         // az reads this URL with urllib, which trusts SSL_CERT_FILE rather than REQUESTS_CA_BUNDLE.
-        const az = profile({ ARM_CLOUD_METADATA_URL: `${url}/metadata/endpoints?api-version=2022-09-01`, SSL_CERT_FILE: ca });
-        const clouds = await az.json<{ name: string; endpoints: Record<string, string | null> }[]>(['cloud', 'list']);
+        az.current = profile({ ARM_CLOUD_METADATA_URL: `${url}/metadata/endpoints?api-version=2022-09-01`, SSL_CERT_FILE: ca });
+        const clouds = await json<{ name: string; endpoints: Record<string, string | null> }[]>('cloud', 'list');
         assert.deepEqual(clouds.map((c) => [c.name, c.endpoints.activeDirectory, c.endpoints.microsoftGraphResourceId]), [['Tessera', `${url}/adfs`, `${url}/`]]);
-        assert.equal((await az.run(['cloud', 'set', '-n', 'Tessera'])).code, 0);
-        const accounts = await az.json<AzAccount[]>(['login', '--service-principal', '-u', automation.appId, '-p', automation.secret, '--tenant', tenantId]);
+        assert.equal((await run('cloud', 'set', '-n', 'Tessera')).code, 0);
+        const accounts = await json<AzAccount[]>('login', '--service-principal', '-u', automation.appId, '-p', automation.secret, '--tenant', tenantId);
         assert.deepEqual(accounts.map((a) => a.id), [subscriptionId]);
+      });
+
+      it("the role lookup az role assignment create makes ($filter=roleName eq 'Reader') finds Azure's Reader; an unknown role is a clear 400", async () => {
+        const found = await json<string[]>('rest', '--url', `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions?api-version=2022-04-01&$filter=roleName eq 'Reader'`, '--query', 'value[].id');
+        assert.deepEqual(found, [`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${READER_ROLE_ID}`]);
+        const body = { properties: { roleDefinitionId: 'No Such Role', principalId: bystander.id } };
+        const refused = await run('rest', '--method', 'put', '--url', `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleAssignments/${crypto.randomUUID()}?api-version=2022-04-01`, '--body', JSON.stringify(body));
+        assertRefused(refused, /Bad Request.*InvalidParameter.*names no role definition/);
+      });
+
+      it('hostile input shown as 400s: markup in a resource group name, injection in a $filter', async () => {
+        const markup = await run('group', 'create', '-n', '<img src=x onerror=alert(1)>', '-l', 'local');
+        assertRefused(markup, /\(InvalidParameter\) The resource group name given is invalid/);
+        assert.doesNotMatch(markup.stderr, /<img/);
+        const injected = await run('rest', '--url', `/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=principalId eq '1' or 1 eq 1`);
+        assertRefused(injected, /Bad Request.*InvalidParameter/);
       });
     });
 
