@@ -36,6 +36,7 @@ import { scoringRoutes } from './routes/scoring.js';
 import { mlServerServiceRoutes } from './routes/mlServerServices.js';
 import { conditionalAccessRoutes } from './routes/conditionalAccess.js';
 import { cloudRoutes } from './routes/cloud.js';
+import { directoryObjectRoutes } from './routes/directoryObjects.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -171,6 +172,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       adminRoutes(scoped, services);
       directoryRoutes(scoped, services);
       servicePrincipalRoutes(scoped, services);
+      directoryObjectRoutes(scoped, services);
       applicationRoutes(scoped, services);
       armRoutes(scoped, services, [...modelOperations, ...onlineEndpointOperations, ...computeOperations, ...jobOperations]);
       nodeRoutes(scoped, services);
