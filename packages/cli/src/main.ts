@@ -4,9 +4,10 @@
  * usage error.
  */
 import { CommanderError } from 'commander';
-import { TesseraApiError } from '@tessera/sdk';
+import { SubscriptionNotFoundError, TesseraApiError } from '@tessera/sdk';
 import { CLI_VERSION, buildProgram } from './program.js';
 import { UsageError } from './usageError.js';
+import { info } from './log.js';
 
 /** The message to print for a failure. API errors carry their code, as az prints them. */
 function describe(err: unknown): string {
@@ -21,8 +22,10 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${CLI_VERSION}\n`);
     return 0;
   }
+  const started = performance.now();
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
+    info(`Command ran in ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -30,7 +33,8 @@ export async function run(argv: string[]): Promise<number> {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
     }
     process.stderr.write(`ERROR: ${describe(err)}\n`);
-    return err instanceof UsageError ? 2 : 1;
+    // A subscription name that matches none (or several) is a mistake in the command line.
+    return err instanceof UsageError || err instanceof SubscriptionNotFoundError ? 2 : 1;
   }
 }
 

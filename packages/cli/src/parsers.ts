@@ -32,6 +32,15 @@ export function parseGuid(value: string): string {
   return value.toLowerCase();
 }
 
+/** `--subscription`: an id, or a name as `az account list` shows it (looked up when used). */
+export function parseSubscription(value: string): string {
+  const trimmed = value.trim();
+  if (trimmed === '' || trimmed.length > 256 || /[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw new InvalidArgumentError('It must be a subscription id or name (1 to 256 characters, no control characters).');
+  }
+  return GUID.test(trimmed) ? trimmed.toLowerCase() : trimmed;
+}
+
 /** A scope: `/` or a resource ID such as /subscriptions/{id}/resourceGroups/{name}. */
 export function parseScope(value: string): string {
   if (!value.startsWith('/') || /[\u0000-\u001f\u007f?#]/.test(value) || /\/\/./.test(value) || value.length > 1024) {

@@ -2,6 +2,8 @@
 import { Command, Option } from 'commander';
 import { OUTPUT_FORMATS } from './output.js';
 import { parseQuery } from './query.js';
+import { levelOf, setLogLevel } from './log.js';
+import { startHttpDebug } from './httpDebug.js';
 import { registerServe } from './commands/serve.js';
 import { registerLogin } from './commands/login.js';
 import { registerAccount } from './commands/account.js';
@@ -35,7 +37,15 @@ export function buildProgram(): Command {
     .configureHelp({ showGlobalOptions: true })
     .configureOutput({ outputError: (text, write) => write(`ERROR: ${text.replace(/^error: /, '')}`) })
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('json'))
-    .addOption(new Option('--query <jmespath>', "JMESPath applied to the JSON output (e.g. --query accessToken -o tsv, --query \"[?properties.state=='Healthy'].name\", --query '{name:name, uri:scoringUri}')").argParser(parseQuery));
+    .addOption(new Option('--query <jmespath>', "JMESPath applied to the JSON output (e.g. --query accessToken -o tsv, --query \"[?properties.state=='Healthy'].name\", --query '{name:name, uri:scoringUri}')").argParser(parseQuery))
+    .option('--verbose', 'say more: where the server, subscription and workspace came from, and how long the command took')
+    .option('--debug', 'say everything --verbose does, plus every HTTP request and answer (never a credential or a body)')
+    .option('--only-show-errors', 'show errors only: no warnings')
+    .hook('preAction', (_program, action) => {
+      const level = levelOf(action.optsWithGlobals<{ debug?: boolean; verbose?: boolean; onlyShowErrors?: boolean }>());
+      setLogLevel(level);
+      if (level === 'debug') startHttpDebug();
+    });
 
   registerServe(program);
   registerLogin(program);

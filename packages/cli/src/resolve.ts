@@ -3,7 +3,8 @@
  * `--assignee` (a user name or UPN, an object id, a service principal's appId or name, a
  * group name) into an object id, and a `--role` name into a role definition id.
  */
-import { TesseraApiError, type RoleDefinition } from '@tessera/sdk';
+import { AccountProfile, SUBSCRIPTION_ENV, TesseraApiError, type RoleDefinition, type SubscriptionSource } from '@tessera/sdk';
+import { info } from './log.js';
 import type { SignedIn } from './signedIn.js';
 
 /** A principal that roles can be assigned to. */
@@ -14,14 +15,22 @@ export interface Principal {
   displayName: string;
 }
 
-/** The subscription to work in: `given`, or the one subscription the caller can see. */
+/**
+ * The subscription to work in: `given` (an id or a name), else TESSERA_SUBSCRIPTION, else
+ * the one `tessera account set` chose, else the first enabled one the account can see.
+ */
 export async function subscriptionOf(s: SignedIn, given: string | undefined): Promise<string> {
-  if (given !== undefined) return given;
-  const subscriptions = await s.resources.listSubscriptions();
-  if (subscriptions.length === 1) return subscriptions[0]!.subscriptionId;
-  if (subscriptions.length === 0) throw new Error('no subscription is visible to this account (it has no role at subscription level): give --subscription <id>.');
-  throw new Error(`this account can see ${subscriptions.length} subscriptions: choose one with --subscription <id>.`);
+  const { subscriptionId, source } = await new AccountProfile({ auth: s.auth }).resolve(given);
+  info(`Subscription ${subscriptionId} (${SOURCE_WORDS[source]})`);
+  return subscriptionId;
 }
+
+const SOURCE_WORDS: Record<SubscriptionSource, string> = {
+  argument: 'from --subscription',
+  environment: `from ${SUBSCRIPTION_ENV}`,
+  session: 'chosen with tessera account set',
+  default: "the account's first enabled subscription",
+};
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

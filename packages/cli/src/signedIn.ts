@@ -10,6 +10,7 @@ import {
   TesseraClient,
   type Account,
 } from '@tessera/sdk';
+import { serverFor } from './settings.js';
 
 /** The clients a signed-in command uses. */
 export interface SignedIn {
@@ -30,7 +31,9 @@ export interface SignedIn {
 /** Clients for the server of the stored session; throws NotSignedInError without one. */
 export async function signedIn(): Promise<SignedIn> {
   const auth = new CliAuthentication();
-  const account = await auth.account();
+  // The session's server, unless TESSERA_SERVER names another (warned about in serverFor).
+  const account = { ...(await auth.account()) };
+  account.server = serverFor(account).value;
   const client = new TesseraClient(account.server, auth);
   return {
     account,

@@ -115,7 +115,7 @@ describe('tessera ml compute', () => {
     const shown = await tesseraJson<{ name: string }>(['ml', 'compute', 'show', ...ws, '--name', 'cpu'], env);
     assert.equal(shown.name, 'cpu');
     const table = await tessera(['ml', 'compute', 'list', ...ws, '-o', 'table'], env);
-    assert.match(table.stdout, /^Id\s+Name\s+Type/);
+    assert.match(table.stdout, /^Name\s+Type\s+Identity\s+Nodes\s+Running\s+Queued\n/);
 
     assert.equal((await tessera(['ml', 'compute', 'delete', ...ws, '--name', 'plain', '--yes'], env)).code, 0);
     await fails(['ml', 'compute', 'show', ...ws, '--name', 'plain'], 1, /\(ResourceNotFound\)/);

@@ -60,7 +60,20 @@ describe('tessera login --identity', () => {
   test("signs in as the compute's default identity; account show shows it as az does; the session holds no secret", async () => {
     const env = runEnv();
     const account = await tesseraJson(['login', '--identity'], env);
-    assert.deepEqual(account, { server: 'http://127.0.0.1:5999', tenantId: TENANT, user: DEFAULT_CLIENT, objectId: OID[DEFAULT_CLIENT], type: 'servicePrincipal', assignedIdentityInfo: 'MSI' });
+    // No server answers at 127.0.0.1:5999, so no subscription is known: az shows the tenant-level account then.
+    assert.deepEqual(account, {
+      environmentName: 'Tessera',
+      homeTenantId: TENANT,
+      id: TENANT,
+      isDefault: true,
+      managedByTenants: [],
+      name: 'N/A(tenant level account)',
+      state: 'Enabled',
+      tenantId: TENANT,
+      user: { name: 'systemAssignedIdentity', type: 'servicePrincipal', assignedIdentityInfo: 'MSI' },
+      server: 'http://127.0.0.1:5999',
+      objectId: OID[DEFAULT_CLIENT],
+    });
     assert.deepEqual(await tesseraJson(['account', 'show'], env), account);
     assert.deepEqual(asked, [{ clientId: undefined, resource: 'api://tessera/management' }]);
     const sessionText = fs.readFileSync(path.join(env.TESSERA_CONFIG_DIR, 'session.json'), 'utf8');
@@ -72,9 +85,8 @@ describe('tessera login --identity', () => {
   test('--username names a user-assigned identity by client id, and --server wins over AZUREML_SERVICE_ENDPOINT', async () => {
     const env = runEnv();
     const account = await tesseraJson(['login', '--identity', '--username', USER_CLIENT, '--server', 'https://ml.example.test'], env);
-    assert.equal(account.user, USER_CLIENT);
+    assert.deepEqual(account.user, { name: 'userAssignedIdentity', type: 'servicePrincipal', assignedIdentityInfo: `MSIClient-${USER_CLIENT}` });
     assert.equal(account.server, 'https://ml.example.test');
-    assert.equal(account.assignedIdentityInfo, `MSIClient-${USER_CLIENT}`);
     assert.deepEqual(asked, [{ clientId: USER_CLIENT, resource: 'api://tessera/management' }]);
   });
 

@@ -30,12 +30,18 @@ const testBrowser = (await import(pathToFileURL(TEST_BROWSER).href)) as {
   CHROMIUM_LAUNCH: LaunchOptions;
 };
 
+/** What login and account show print: az's account fields, plus server and objectId. */
 interface AccountOutput {
+  id: string;
   server: string;
   tenantId: string;
-  user: string;
+  user: { name: string; type: string };
   objectId: string;
-  type?: string;
+}
+
+/** The fields of an account that say who signed in where. */
+function pick(account: AccountOutput): Pick<AccountOutput, 'server' | 'tenantId' | 'user' | 'objectId'> {
+  return { server: account.server, tenantId: account.tenantId, user: account.user, objectId: account.objectId };
 }
 
 let server: RunningServer;
@@ -150,7 +156,7 @@ describe('tessera login in the browser', () => {
     });
     assert.equal(result.code, 0, result.stderr);
     const session = readSession(env);
-    assert.deepEqual(JSON.parse(result.stdout), { server: url, tenantId, user: 'admin@tessera.local', objectId: session.objectId });
+    assert.deepEqual(pick(JSON.parse(result.stdout) as AccountOutput), { server: url, tenantId, user: { name: 'admin@tessera.local', type: 'user' }, objectId: session.objectId });
     assert.deepEqual([session.clientId, typeof session.refreshToken], [TESSERA_CLI_CLIENT_ID, 'string']);
     assert.equal(fs.statSync(sessionFile(env)).mode & 0o777, 0o600);
     assert.ok(!result.stdout.includes(String(session.refreshToken)) && !result.stdout.includes('eyJ'), 'no token is printed');
@@ -176,7 +182,7 @@ describe('tessera login in the browser', () => {
       assert.match(cli.stderr, /Could not open a web browser \(.*no-such-browser was not found\)/);
       await testBrowser.signInThroughBrowser(printed!, { username: 'admin', password: ADMIN_PASSWORD, tag: 'cli-printed-url' });
       assert.equal(await cli.exited, 0, cli.stderr);
-      assert.equal((JSON.parse(cli.stdout) as AccountOutput).user, 'admin@tessera.local');
+      assert.equal((JSON.parse(cli.stdout) as AccountOutput).user.name, 'admin@tessera.local');
     } finally {
       cli.kill();
     }
@@ -281,7 +287,7 @@ describe('tessera login --use-device-code', () => {
       const polls = tokenPosts() - pollsBefore;
       assert.ok(polls >= 1 && polls <= Math.ceil(seconds) + 1, `${polls} polls in ${seconds} s at a 1 s interval`);
       const session = readSession(env);
-      assert.deepEqual(JSON.parse(cli.stdout), { server: url, tenantId, user: 'admin@tessera.local', objectId: session.objectId });
+      assert.deepEqual(pick(JSON.parse(cli.stdout) as AccountOutput), { server: url, tenantId, user: { name: 'admin@tessera.local', type: 'user' }, objectId: session.objectId });
       assert.equal(session.clientId, TESSERA_CLI_CLIENT_ID);
       const token = await tesseraJson<{ accessToken: string }>(['account', 'get-access-token'], env);
       assert.equal((await me(token.accessToken)).userName, 'admin');
@@ -342,7 +348,7 @@ describe('tessera login -u NAME without -p', () => {
     assert.equal(code, 0, output);
     assert.ok(output.startsWith('Password: \n'), output);
     assert.ok(!output.includes(ADMIN_PASSWORD.slice(0, 6)) && !output.includes('*'), 'nothing typed is echoed, not even as stars');
-    assert.equal((JSON.parse(output.slice('Password: \n'.length)) as AccountOutput).user, 'admin@tessera.local');
+    assert.equal((JSON.parse(output.slice('Password: \n'.length)) as AccountOutput).user.name, 'admin@tessera.local');
     assert.ok(fs.existsSync(sessionFile(env)));
   });
 
@@ -406,7 +412,7 @@ describe('tessera login --service-principal', () => {
     const result = await tessera(['login', '--server', url, '--service-principal', '-u', sp.appId, '-p', sp.password, '--tenant', 'tessera.local'], env);
     assert.equal(result.code, 0, result.stderr);
     const account = JSON.parse(result.stdout) as AccountOutput;
-    assert.deepEqual({ ...account, objectId: undefined }, { server: url, tenantId, user: sp.appId, objectId: undefined, type: 'servicePrincipal' });
+    assert.deepEqual([account.server, account.tenantId, account.user], [url, tenantId, { name: sp.appId, type: 'servicePrincipal' }]);
     assert.ok(!result.stdout.includes(sp.password) && !result.stderr.includes(sp.password), 'the secret is never printed');
     assert.deepEqual(await tesseraJson(['account', 'show'], env), account);
 
@@ -442,7 +448,7 @@ describe('tessera login --service-principal', () => {
 
     const env = { TESSERA_CONFIG_DIR: tempDir('config') };
     const account = await tesseraJson<AccountOutput>(['login', '--server', url, '--service-principal', '-u', sp.appId, '--certificate', pem, '--tenant', tenantId], env);
-    assert.deepEqual([account.user, account.type, account.tenantId], [sp.appId, 'servicePrincipal', tenantId]);
+    assert.deepEqual([account.user, account.tenantId], [{ name: sp.appId, type: 'servicePrincipal' }, tenantId]);
     const text = fs.readFileSync(sessionFile(env), 'utf8');
     assert.equal((JSON.parse(text) as { certificateFile: string }).certificateFile, pem);
     assert.ok(!text.includes('PRIVATE KEY') && !text.includes('"secret"'));

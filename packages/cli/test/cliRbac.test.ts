@@ -82,15 +82,16 @@ describe('tessera group', () => {
     assert.ok((await tesseraJson<ArmResource[]>(['group', 'list', '--subscription', sub.toUpperCase()], env)).some((g) => g.name === 'rg-life'));
 
     const table = (await tessera(['group', 'list', '-o', 'table'], env)).stdout.trimEnd().split('\n');
-    assert.match(table[0]!, /^Id\s+Name\s+Type\s+Location\s+ManagedBy$/);
-    assert.ok(table.slice(2).some((l) => /^\/subscriptions\/\S+\/resourceGroups\/rg-life\s+rg-life\s+Microsoft\.Resources\/resourceGroups\s+westeurope$/.test(l)));
+    // az's columns for a resource group, not every field.
+    assert.match(table[0]!, /^Name\s+Location\s+Status$/);
+    assert.ok(table.slice(2).some((l) => /^rg-life\s+westeurope\s+Succeeded$/.test(l)));
     assert.equal((await tessera(['group', 'show', '-n', 'rg-life', '-o', 'tsv'], env)).stdout, `${created.id}\trg-life\tMicrosoft.Resources/resourceGroups\twesteurope\t\n`);
     assert.equal((await tessera(['group', 'show', '-n', 'rg-life', '--query', 'tags.team', '-o', 'tsv'], env)).stdout, 'ml\n');
 
     await quietly(['group', 'delete', '-n', 'rg-life', '--yes']);
     await fails(['group', 'show', '-n', 'rg-life'], 1, /^ERROR: \(ResourceNotFound\) Resource group 'rg-life' could not be found\.$/m);
     await fails(['group', 'create', '-n', 'rg-nowhere'], 2, /required option '-l, --location <location>' not specified/);
-    await fails(['group', 'show', '-n', 'x', '--subscription', 'not-a-guid'], 2, /It must be a GUID/);
+    await fails(['group', 'show', '-n', 'x', '--subscription', 'not-a-name'], 2, /Subscription "not-a-name" not found/);
     await fails(['group', 'create', '-n', 'bad/name', '-l', 'local'], 1, /^ERROR: The resource group name must be a non-empty name without slashes\.$/m);
   });
 });
@@ -106,7 +107,8 @@ describe('tessera ml workspace', () => {
     assert.ok((await tesseraJson<ArmResource[]>(['ml', 'workspace', 'list'], env)).some((w) => w.id === created.id));
 
     const table = (await tessera(['ml', 'workspace', 'list', '-g', 'rg-ws', '-o', 'table'], env)).stdout.trimEnd().split('\n');
-    assert.match(table[0]!, /^Id\s+Name\s+Type\s+Location\s+Kind$/);
+    assert.match(table[0]!, /^Name\s+Location\s+ResourceGroup\s+FriendlyName$/);
+    assert.match(table[2]!, /^ws-life\s+northeurope\s+rg-ws\s+Life$/);
     assert.equal(table.length, 3);
     assert.equal((await tessera(['ml', 'workspace', 'show', '-w', 'ws-life', '-g', 'rg-ws', '-o', 'tsv'], env)).stdout, `${created.id}\tws-life\tMicrosoft.MachineLearningServices/workspaces\tnortheurope\tDefault\n`);
     assert.equal((await tessera(['ml', 'workspace', 'show', '-w', 'ws-life', '-g', 'rg-ws', '--query', 'properties.friendlyName', '-o', 'tsv'], env)).stdout, 'Life\n');
@@ -148,8 +150,8 @@ describe('tessera role definition', () => {
     assert.deepEqual((await tesseraJson<Definition[]>(['role', 'definition', 'list', '--name', 'reader'], env)).map((r) => r.roleName), ['Reader']);
     assert.deepEqual((await tesseraJson<Definition[]>(['role', 'definition', 'list', '--name', created.name], env)).map((r) => r.roleName), ['Workspace Reader Plus']);
     const table = (await tessera(['role', 'definition', 'list', '--custom-role-only', '-o', 'table'], env)).stdout.trimEnd().split('\n');
-    assert.match(table[0]!, /^Name\s+RoleName\s+RoleType\s+Description\s+Id\s+Type\s+CreatedOn\s+UpdatedOn$/);
-    assert.ok(table[2]!.startsWith(`${created.name}  Workspace Reader Plus  CustomRole  Reads workspaces`));
+    assert.match(table[0]!, /^Name\s+Type\s+Description$/);
+    assert.match(table[2]!, /^Workspace Reader Plus\s+CustomRole\s+Reads workspaces/);
     assert.equal((await tessera(['role', 'definition', 'list', '--name', 'Owner', '--query', '[].roleName', '-o', 'tsv'], env)).stdout, 'Owner\n');
 
     // Update by name, with an inline JSON value.
@@ -273,8 +275,8 @@ describe('tessera role assignment and role check', () => {
     assert.deepEqual(await tesseraJson(['role', 'assignment', 'list', '--assignee', 'ada', '--all', '--role', 'Reader'], env), []);
 
     const table = (await tessera(['role', 'assignment', 'list', '--scope', rgScope('rg-a'), '-o', 'table'], env)).stdout.trimEnd().split('\n');
-    assert.match(table[0]!, /^PrincipalId\s+PrincipalType\s+RoleDefinitionName\s+Scope\s+Name\s+Id\s+RoleDefinitionId\s+CreatedOn\s+CreatedBy\s+Type$/);
-    assert.ok(table[2]!.startsWith(`${ada.id}  User           Contributor         ${rgScope('rg-a')}`));
+    assert.match(table[0]!, /^Principal\s+PrincipalType\s+Role\s+Scope$/);
+    assert.match(table[2]!, new RegExp(`^(ada@tessera\\.local|${ada.id})\\s+User\\s+Contributor\\s+${rgScope('rg-a')}$`));
     const tsv = (await tessera(['role', 'assignment', 'list', '--scope', rgScope('rg-a'), '-o', 'tsv'], env)).stdout;
     assert.equal(tsv.split('\t').slice(0, 5).join('\t'), [ada.id, 'User', 'Contributor', rgScope('rg-a'), made.name].join('\t'));
 

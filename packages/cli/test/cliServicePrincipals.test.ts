@@ -117,8 +117,8 @@ describe('tessera ad sp show, list, delete', () => {
     assert.deepEqual(listed.map((p) => p.displayName), ['listed-sp']);
     const table = await tessera(['ad', 'sp', 'list', '--display-name', 'listed', '-o', 'table'], env);
     const lines = table.stdout.trimEnd().split('\n');
-    assert.match(lines[0]!, /^Id\s+AppId\s+DisplayName\s+AccountEnabled\s+ServicePrincipalType\s+CreatedDateTime$/);
-    assert.ok(lines[2]!.startsWith(byName.id) && lines[2]!.includes(created.appId));
+    assert.match(lines[0]!, /^DisplayName\s+AppId\s+Id\s+Type$/);
+    assert.ok(lines[2]!.startsWith('listed-sp') && lines[2]!.includes(created.appId) && lines[2]!.includes(byName.id));
     const tsv = await tessera(['ad', 'sp', 'show', '--id', 'listed-sp', '-o', 'tsv'], env);
     assert.equal(tsv.stdout, [byName.id, created.appId, 'listed-sp', 'true', 'Application', byName.createdDateTime].join('\t') + '\n');
     assert.equal((await tessera(['ad', 'sp', 'list', '--query', '[].appId', '-o', 'tsv'], env)).stdout.split('\n').filter(Boolean).length >= 1, true);

@@ -49,7 +49,21 @@ describe('tessera login and account', () => {
     assert.equal(result.code, 0, result.stderr);
     const account = JSON.parse(result.stdout) as Record<string, string>;
     const session = readSessionFile(env.TESSERA_CONFIG_DIR);
-    assert.deepEqual(account, { server: server.url, tenantId: server.running.bootstrap.tenantId, user: 'admin@tessera.local', objectId: session.objectId });
+    const { tenantId, subscriptionId } = server.running.bootstrap;
+    // As az login prints the account: the subscription in use, and who is signed in.
+    assert.deepEqual(account, {
+      environmentName: 'Tessera',
+      homeTenantId: tenantId,
+      id: subscriptionId,
+      isDefault: true,
+      managedByTenants: [],
+      name: 'Tessera',
+      server: server.url,
+      state: 'Enabled',
+      tenantId,
+      user: { name: 'admin@tessera.local', type: 'user' },
+      objectId: session.objectId,
+    });
     assert.ok(!result.stdout.includes(session.refreshToken) && !result.stdout.includes('eyJ'), 'no token is printed');
     assert.equal(fs.statSync(path.join(env.TESSERA_CONFIG_DIR, 'session.json')).mode & 0o777, 0o600);
     assert.equal(fs.statSync(env.TESSERA_CONFIG_DIR).mode & 0o777, 0o700);

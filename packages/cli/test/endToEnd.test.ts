@@ -75,9 +75,9 @@ describe('a new user, end to end over HTTPS', () => {
     const env = { TESSERA_CONFIG_DIR: tempDir('e2e-config'), NODE_EXTRA_CA_CERTS: caFile };
     const login = await tessera(['login', '--server', url, '-u', 'admin', '-p', adminPassword], env);
     assert.equal(login.code, 0, login.stderr);
-    const account = JSON.parse(login.stdout) as { objectId: string; tenantId: string; user: string };
+    const account = JSON.parse(login.stdout) as { objectId: string; tenantId: string; user: { name: string; type: string } };
     assert.equal(account.tenantId, tenantId);
-    assert.equal(account.user, 'admin@tessera.local');
+    assert.deepEqual(account.user, { name: 'admin@tessera.local', type: 'user' });
     assert.equal(fs.statSync(path.join(env.TESSERA_CONFIG_DIR, 'session.json')).mode & 0o777, 0o600);
 
     const got = await tessera(['account', 'get-access-token'], env);

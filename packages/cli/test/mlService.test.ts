@@ -156,6 +156,11 @@ describe('tessera ml service', () => {
     const noModel = await tessera(['ml', 'service', 'create', ...W, '-n', 'cli-nomodel'], env);
     assert.equal(noModel.code, 1);
     assert.match(noModel.stderr, /ONNX model/);
+    // The instance target's default (no authentication) is never silent; --auth-mode none says it is meant.
+    assert.match(noModel.stderr, /^WARNING: The service 'cli-nomodel' will answer anyone who can reach the server, without a key or token/m);
+    const meant = await tessera(['ml', 'service', 'create', ...W, '-n', 'cli-nomodel', '--auth-mode', 'none'], env);
+    assert.equal(meant.code, 1);
+    assert.ok(!meant.stderr.includes('WARNING'), meant.stderr);
     const badName = await tessera(['ml', 'service', 'show', ...W, '-n', 'Bad_Name'], env);
     assert.equal(badName.code, 1);
     assert.match(badName.stderr, /The web service name 'Bad_Name' is invalid/);
@@ -179,7 +184,7 @@ describe('tessera ml service', () => {
       [['ml', 'service', 'invoke', ...W, '-n', 'cli-py', '--input-file', path.join(dir, 'absent.json')], /cannot read the file/],
       [['ml', 'service', 'invoke', ...W, '-n', 'cli-py'], /exactly one of --input-data and --input-file/],
       [['ml', 'service', 'invoke', ...W, '-n', 'cli-py', '--input-data', '{}', '--input-file', path.join(dir, 'input.json')], /exactly one of --input-data and --input-file/],
-      [['ml', 'service', 'list', '-w', 'ws1'], /give both -w\/--workspace-name and -g\/--resource-group/],
+      [['ml', 'service', 'list', '-w', 'ws1'], /No workspace configuration found.* Or name the workspace with -w\/--workspace-name and -g\/--resource-group/],
     ];
     for (const [args, message] of cases) {
       const result = await tessera(args, env);

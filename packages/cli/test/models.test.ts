@@ -165,14 +165,14 @@ describe('tessera ml model / ml workspace download-config', () => {
     assert.equal((await tessera(['ml', 'model', 'delete', ...w, '--name', 'cli'], env)).code, 0);
   });
 
-  test('bad input: a bad version is a usage error (2), -w without -g (2), no config.json (1), a conflict (1)', async () => {
+  test('bad input: a bad version is a usage error (2), -w without -g and no config.json (2), no config.json (2), a conflict (1)', async () => {
     const bad = await tessera(['ml', 'model', 'show', '-w', 'ws1', '-g', 'ml', '--name', 'x', '--version', '0'], env);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--version must be a whole number from 1/);
     const half = await tessera(['ml', 'model', 'list', '-w', 'ws1'], env);
     assert.equal(half.code, 2);
     const noConfig = await tessera(['ml', 'model', 'list'], env, { cwd: tempDir('nowhere') });
-    assert.equal(noConfig.code, 1);
+    assert.equal(noConfig.code, 2);
     assert.match(noConfig.stderr, /No workspace configuration found/);
     const dir = tempDir('conflict');
     fs.writeFileSync(path.join(dir, 'a.bin'), 'a');

@@ -115,7 +115,7 @@ describe('CliAuthentication', () => {
     const configDir = await signedIn();
     const copy = readSessionFile(configDir);
     assert.deepEqual(await logout({ configDir }), { signedOut: true });
-    fs.writeFileSync(path.join(configDir, 'session.json'), JSON.stringify(copy));
+    fs.writeFileSync(path.join(configDir, 'session.json'), JSON.stringify(copy), { mode: 0o600 });
     expireCachedTokens(configDir);
     await assert.rejects(new CliAuthentication({ configDir }).getToken(), (err: unknown) => {
       assert.ok(err instanceof NotSignedInError);

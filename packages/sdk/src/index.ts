@@ -12,6 +12,7 @@
 export { Audience, TESSERA_CLI_CLIENT_ID, type AccessToken } from './audience.js';
 export { AbstractAuthentication, RENEW_BEFORE_EXPIRY_MS, renewalTime, type AuthenticationOptions } from './abstractAuthentication.js';
 export { CliAuthentication, type Account, type CliAuthenticationOptions } from './cliAuthentication.js';
+export { AccountProfile, CLOUD_NAME, SUBSCRIPTION_ENV, SubscriptionNotFoundError, resourceOf, type AccountAccessToken, type AccountUser, type SubscriptionAccount, type SubscriptionSource } from './accountProfile.js';
 export { loginWithPassword, logout, type LogoutResult, type PasswordLoginOptions } from './cliLogin.js';
 export { BROWSER_SIGN_IN_TIMEOUT_MS, loginWithBrowser, signInWithBrowser, type BrowserLoginOptions, type OpenBrowser, type UserSignIn } from './browserLogin.js';
 export { loginWithDeviceCode, type DeviceCodeCallback, type DeviceCodeInfo, type DeviceCodeLoginOptions } from './deviceCodeLogin.js';
@@ -50,7 +51,7 @@ export {
   type RoleDefinition,
   type RolePermission,
 } from './authorizationManagement.js';
-export { CONFIG_FILE_NAMES, Workspace, type WorkspaceConfigFile, type WorkspaceGetOptions } from './workspace.js';
+export { CONFIG_FILE_NAMES, Workspace, findWorkspaceConfig, readWorkspaceConfig, type WorkspaceConfigFile, type WorkspaceGetOptions } from './workspace.js';
 export { Model, type ModelRegisterOptions, type ModelVersionProperties } from './model.js';
 export { InferenceConfig, MAX_ENTRY_SCRIPT_BYTES, runtimeOfScript, type InferenceConfigOptions, type ScoringRuntime } from './inferenceConfig.js';
 export {
@@ -125,7 +126,7 @@ export { MAX_CODE_BYTES, MAX_CODE_FILES, SKIPPED_FOLDERS, codeFilesOf } from './
 export { interpreterOf, quoteArgument, scriptCommand, splitCommandLine } from './commandLine.js';
 export { DEFAULT_TIMEOUT_MS, type HttpClientOptions } from './http.js';
 export { configDir, readSession, sessionPath, writePrivateFile, type CachedAccessToken, type Session } from './session.js';
-export { readStoredSession, type IdentitySession, type ServicePrincipalSession, type StoredSession } from './session.js';
+export { readStoredSession, type KnownSubscription, type IdentitySession, type ServicePrincipalSession, type StoredSession } from './session.js';
 export { LOCK_STALE_MS, lockPath } from './sessionLock.js';
 export { normalizeServerUrl } from './serverUrl.js';
 export { MultiFactorAuthentication, type AuthenticationMethod, type MfaResetResult, type PasswordAuthenticationMethod, type SoftwareOathAuthenticationMethod, type UserMfa } from './mfa.js';

@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { NotSignedInError } from './errors.js';
@@ -15,6 +16,14 @@ export interface CachedAccessToken {
   accessToken: string;
   /** Epoch seconds. */
   expiresOn: number;
+}
+
+/** A subscription as the session remembers it (what `tessera account list` shows without asking the server). */
+export interface KnownSubscription {
+  id: string;
+  name: string;
+  state: string;
+  tenantId: string;
 }
 
 /** What `tessera login` stores for a user (every sign-in but `--service-principal`). */
@@ -31,6 +40,10 @@ export interface Session {
   refreshToken: string;
   /** Access tokens by resource URI (as asked for). */
   tokens: Record<string, CachedAccessToken>;
+  /** The subscription `tessera account set` chose; absent: the first enabled one the account sees. */
+  subscriptionId?: string;
+  /** The subscriptions the account could see when last asked (login, `account list --refresh`); absent: not asked yet. */
+  subscriptions?: KnownSubscription[];
 }
 
 /**
@@ -52,6 +65,10 @@ export interface ServicePrincipalSession {
   /** Absolute path of a PEM holding the registered certificate and its private key. */
   certificateFile?: string;
   tokens: Record<string, CachedAccessToken>;
+  /** As {@link Session.subscriptionId}. */
+  subscriptionId?: string;
+  /** As {@link Session.subscriptions}. */
+  subscriptions?: KnownSubscription[];
 }
 
 /**
@@ -70,6 +87,10 @@ export interface IdentitySession {
   /** The client id asked for (`--username`); absent: the compute's default identity. */
   requestedClientId?: string;
   tokens: Record<string, CachedAccessToken>;
+  /** As {@link Session.subscriptionId}. */
+  subscriptionId?: string;
+  /** As {@link Session.subscriptions}. */
+  subscriptions?: KnownSubscription[];
 }
 
 /** Any session file: a user's, a service principal's, or a managed identity's. */
@@ -94,6 +115,13 @@ export async function ensureConfigDir(dir: string): Promise<void> {
   if (created !== undefined) await fs.chmod(dir, 0o700);
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function isKnownSubscription(value: unknown): value is KnownSubscription {
+  const s = value as Partial<KnownSubscription> | null;
+  return s !== null && typeof s === 'object' && typeof s.id === 'string' && GUID.test(s.id) && typeof s.name === 'string' && typeof s.state === 'string' && typeof s.tenantId === 'string';
+}
+
 function isString(value: unknown): value is string {
   return typeof value === 'string' && value !== '';
 }
@@ -112,6 +140,8 @@ function validSession(value: unknown, file: string): StoredSession {
   if (value === null || typeof value !== 'object') throw damaged();
   const common = value as Partial<StoredSession>;
   if (!isString(common.server) || !isString(common.tenantId) || typeof common.tokens !== 'object' || common.tokens === null) throw damaged();
+  if (common.subscriptionId !== undefined && !(typeof common.subscriptionId === 'string' && GUID.test(common.subscriptionId))) throw damaged();
+  if (common.subscriptions !== undefined && !(Array.isArray(common.subscriptions) && common.subscriptions.every(isKnownSubscription))) throw damaged();
   if (common.kind === 'servicePrincipal') {
     const sp = value as Partial<ServicePrincipalSession>;
     const hasSecret = sp.secret !== undefined;
@@ -131,15 +161,42 @@ function validSession(value: unknown, file: string): StoredSession {
   return { ...(s as Session), tokens: validTokens(s.tokens) };
 }
 
+/**
+ * As ssh refuses a private key others can read, a session file that is not the caller's
+ * own, or that its group or others may read or write, is not used: it holds a refresh
+ * token or a secret, and a file another account can write could point the CLI at a
+ * server of its choosing. (POSIX only: Windows has no such mode bits.)
+ */
+function refuseUnprotected(stat: { mode: number; uid: number }, file: string): void {
+  if (process.platform === 'win32') return;
+  const mode = stat.mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new NotSignedInError(`the session file ${file} is not protected: its permissions are ${mode.toString(8).padStart(4, '0')}, and it must not be readable or writable by others. It is ignored: run chmod 600 ${file}, or tessera login again`);
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid) {
+    throw new NotSignedInError(`the session file ${file} belongs to another user (uid ${stat.uid}), so it is ignored: sign in with tessera login`);
+  }
+}
+
 /** The session in `dir` (a user's, a service principal's or a managed identity's), or undefined when there is none. */
 export async function readStoredSession(dir: string): Promise<StoredSession | undefined> {
   const file = sessionPath(dir);
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    throw new NotSignedInError(`the session file ${file} cannot be read (${code ?? 'unreadable'})`);
+  }
   let text: string;
   try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+    // Checked on the open file, not the path: nothing can swap the file in between.
+    refuseUnprotected(await handle.stat(), file);
+    text = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
   }
   let parsed: unknown;
   try {

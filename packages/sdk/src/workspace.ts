@@ -109,17 +109,10 @@ export class Workspace {
    * file's `server_url` (or the session's server).
    */
   static async fromConfig(options: { path?: string; auth?: AbstractAuthentication } = {}): Promise<Workspace> {
-    const file = await findConfig(options.path ?? process.cwd());
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(await fs.readFile(file, 'utf8'));
-    } catch {
-      throw new Error(`${file} is not valid JSON.`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${file} must hold a JSON object.`);
-    const config = parsed as Record<string, unknown>;
+    const file = await findWorkspaceConfig(options.path ?? process.cwd());
+    const config = await readWorkspaceConfig(file);
     const auth = options.auth ?? new CliAuthentication();
-    const serverUrl = typeof config.server_url === 'string' && config.server_url !== '' ? config.server_url : await serverOf(auth);
+    const serverUrl = config.server_url ?? (await serverOf(auth));
     if (serverUrl === undefined) throw new Error(`${file} has no 'server_url', and the credential names no server.`);
     const client = new TesseraClient(normalizeServerUrl(serverUrl), auth);
     return new Workspace(
@@ -127,7 +120,7 @@ export class Workspace {
       requiredString(config.subscription_id, 'subscription_id', file),
       requiredString(config.resource_group, 'resource_group', file),
       requiredString(config.workspace_name, 'workspace_name', file),
-      typeof config.tenant_id === 'string' ? config.tenant_id : undefined,
+      config.tenant_id,
     );
   }
 
@@ -186,8 +179,11 @@ export class Workspace {
   }
 }
 
-/** The first config file found from `start` upwards; a clear error naming where it looked otherwise. */
-async function findConfig(start: string): Promise<string> {
+/**
+ * The first config file found from `start` (a file, or a directory) upwards: `config.json`,
+ * then `.azureml/config.json`, in each directory; a clear error naming where it looked otherwise.
+ */
+export async function findWorkspaceConfig(start: string): Promise<string> {
   const resolved = path.resolve(start);
   const stat = await fs.stat(resolved).catch(() => undefined);
   if (stat?.isFile()) return resolved;
@@ -200,4 +196,33 @@ async function findConfig(start: string): Promise<string> {
     if (path.dirname(dir) === dir) break;
   }
   throw new Error(`No workspace configuration found: looked for config.json and .azureml/config.json in ${resolved} and each parent. Write one with ws.writeConfig() or 'tessera ml workspace download-config'.`);
+}
+
+/**
+ * The fields of a config file, each a non-empty string or absent (checked when used); a
+ * file that cannot be read, or is not a JSON object, is an error naming the file and why.
+ */
+export async function readWorkspaceConfig(file: string): Promise<Partial<WorkspaceConfigFile>> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(`${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'unreadable'}).`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not valid JSON.`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${file} must hold a JSON object.`);
+  const raw = parsed as Record<string, unknown>;
+  const config: Partial<WorkspaceConfigFile> = {};
+  for (const field of ['subscription_id', 'resource_group', 'workspace_name', 'tenant_id', 'server_url'] as const) {
+    const value = raw[field];
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string') throw new Error(`${file}: '${field}' must be a string.`);
+    config[field] = value;
+  }
+  return config;
 }

@@ -57,6 +57,42 @@ describe('the session file', () => {
     await assert.rejects(readSession(dir), NotSignedInError);
   });
 
+  test('that others may read or write is refused, as ssh refuses such a key, and says how to fix it', async () => {
+    const dir = freshDir();
+    await writeSession(dir, session);
+    for (const mode of [0o644, 0o640, 0o604, 0o620, 0o602]) {
+      fs.chmodSync(sessionPath(dir), mode);
+      await assert.rejects(readSession(dir), (err: unknown) => {
+        assert.ok(err instanceof NotSignedInError);
+        assert.ok(err.message.includes(`permissions are ${mode.toString(8).padStart(4, '0')}`), err.message);
+        assert.ok(err.message.includes(`chmod 600 ${sessionPath(dir)}`));
+        assert.ok(!err.message.includes(session.refreshToken));
+        return true;
+      });
+    }
+    fs.chmodSync(sessionPath(dir), 0o600);
+    assert.deepEqual(await readSession(dir), session);
+    fs.chmodSync(sessionPath(dir), 0o400);
+    assert.deepEqual(await readSession(dir), session, 'read-only for the owner is protected enough');
+  });
+
+  // Giving a file away needs root: the suite runs as root (as CI does).
+  test('that belongs to another user is refused', async () => {
+    const dir = freshDir();
+    await writeSession(dir, session);
+    fs.chownSync(sessionPath(dir), 65534, 65534);
+    await assert.rejects(readSession(dir), (err: unknown) => err instanceof NotSignedInError && /belongs to another user \(uid 65534\)/.test(err.message));
+  });
+
+  test('with a selected subscription keeps it; a subscription that is not a GUID is damage', async () => {
+    const dir = freshDir();
+    const chosen = { ...session, subscriptionId: '7d1c2f4e-9a6b-4c3d-8e2f-1a0b9c8d7e6f' };
+    await writeSession(dir, chosen);
+    assert.deepEqual(await readSession(dir), chosen);
+    await writeSession(dir, { ...session, subscriptionId: "x'; drop table" });
+    await assert.rejects(readSession(dir), (err: unknown) => err instanceof NotSignedInError && /damaged/.test(err.message));
+  });
+
   test('lives in TESSERA_CONFIG_DIR, else ~/.tessera; an explicit directory wins', () => {
     const saved = process.env.TESSERA_CONFIG_DIR;
     try {

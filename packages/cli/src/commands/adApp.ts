@@ -10,6 +10,7 @@ import { parseBoolean, parseDateTime, parseTop, parseYears } from '../parsers.js
 import { signedIn } from '../signedIn.js';
 import { UsageError } from '../usageError.js';
 import { printing } from './action.js';
+import { warn } from '../log.js';
 
 interface AppOptions {
   displayName?: string;
@@ -62,7 +63,7 @@ async function resetCredential(o: ResetOptions): Promise<unknown> {
   const app = await apps.get(o.id);
   // Without --append the server replaces the other secrets in the same transaction: a refused reset changes nothing.
   const secret = await apps.addPassword(app.id, { displayName: o.displayName, endDateTime, removeOthers: !o.append });
-  process.stderr.write(`${PROTECT_WARNING}\n`);
+  warn(PROTECT_WARNING);
   return { appId: app.appId, password: secret.secretText, tenant };
 }
 
@@ -100,14 +101,14 @@ export function registerAdApp(ad: Command): void {
         const all = await (await applications()).apps.list(o.top);
         const prefix = o.displayName?.toLowerCase();
         return prefix === undefined ? all : all.filter((a) => a.displayName.toLowerCase().startsWith(prefix));
-      }),
+      }, 'application'),
     );
 
   app
     .command('show')
     .description('show an application')
     .requiredOption('--id <id>', 'object id, appId or display name')
-    .action(printing(async (o: { id: string }) => (await applications()).apps.get(o.id)));
+    .action(printing(async (o: { id: string }) => (await applications()).apps.get(o.id), 'application'));
 
   redirectOptions(
     app
@@ -120,7 +121,7 @@ export function registerAdApp(ad: Command): void {
       const changes = changesOf(o);
       if (Object.keys(changes).length === 0) throw new UsageError('give at least one of --display-name, --public-client-redirect-uris, --web-redirect-uris, --is-fallback-public-client.');
       return (await applications()).apps.update(o.id, changes);
-    }),
+    }, 'application'),
   );
 
   app

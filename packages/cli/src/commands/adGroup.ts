@@ -17,18 +17,18 @@ export function registerAdGroup(ad: Command): void {
     .description('create a group')
     .requiredOption('--display-name <name>', 'group name')
     .option('--description <text>', 'description')
-    .action(printing(async (o: { displayName: string; description?: string }) => (await signedIn()).directory.createGroup(o)));
+    .action(printing(async (o: { displayName: string; description?: string }) => (await signedIn()).directory.createGroup(o), 'group'));
 
   group
     .command('list')
     .description('list groups')
-    .action(printing(async () => (await signedIn()).directory.listGroups()));
+    .action(printing(async () => (await signedIn()).directory.listGroups(), 'group'));
 
   group
     .command('show')
     .description('show a group')
     .requiredOption('--group <group>', 'object id or display name')
-    .action(printing(async (o: { group: string }) => (await signedIn()).directory.getGroup(o.group)));
+    .action(printing(async (o: { group: string }) => (await signedIn()).directory.getGroup(o.group), 'group'));
 
   group
     .command('delete')

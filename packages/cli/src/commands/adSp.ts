@@ -7,11 +7,12 @@
 import type { Command } from 'commander';
 import { TesseraApiError, type NewPasswordCredential, type ServicePrincipal } from '@tessera/sdk';
 import { readCertificateArgument, readCertificateFile } from '../fileArguments.js';
-import { parseDateTime, parseGuid, parseScopes, parseTop, parseYears } from '../parsers.js';
+import { parseDateTime, parseGuid, parseScopes, parseSubscription, parseTop, parseYears } from '../parsers.js';
 import { resolveRole, subscriptionOf } from '../resolve.js';
 import { signedIn, type SignedIn } from '../signedIn.js';
 import { UsageError } from '../usageError.js';
 import { print, printing } from './action.js';
+import { warn } from '../log.js';
 
 interface CreateForRbacOptions {
   name: string;
@@ -124,7 +125,7 @@ async function createForRbac(o: CreateForRbacOptions, command: Command): Promise
     else if (secret) await s.servicePrincipals.removePassword(sp.id, secret.keyId).catch(() => undefined);
     throw err;
   }
-  say(PROTECT_WARNING);
+  warn(PROTECT_WARNING);
   const tenant = s.account.tenantId;
   const result = o.sdkAuth
     ? sdkAuth(s.account.server, sp.appId, secret.secretText, subscriptionId!, tenant)
@@ -145,7 +146,7 @@ async function resetCredential(o: ResetOptions, command: Command): Promise<unkno
   if (certificate === undefined) {
     // Without --append the server replaces the other secrets in the same transaction: a refused reset changes nothing.
     const secret = await s.servicePrincipals.addPassword(sp.id, { displayName: o.displayName, endDateTime, removeOthers: !o.append });
-    say(PROTECT_WARNING);
+    warn(PROTECT_WARNING);
     return { appId: sp.appId, password: secret.secretText, tenant, keyId: secret.keyId, endDateTime: secret.endDateTime };
   }
   // Likewise the new certificate is in place before the others go.
@@ -167,13 +168,13 @@ export function registerAdSp(ad: Command): void {
     .option('--scopes <scopes>', 'scopes to assign the role at, space-separated or repeated; needs --role', parseScopes)
     .option('--years <n>', 'years the secret is valid (default 1; the server allows at most 2)', parseYears)
     .option('--sdk-auth', 'print the SDK-auth JSON (clientId, clientSecret, subscriptionId, tenantId, endpoint URLs of this server)')
-    .option('--subscription <id>', "subscription for --sdk-auth (default: the account's one)", parseGuid)
+    .option('--subscription <id-or-name>', "subscription for --sdk-auth (default: the account's one)", parseSubscription)
     .action(printing(createForRbac));
 
   sp.command('show')
     .description('show a service principal (its credentials without secrets)')
     .requiredOption('--id <id>', 'object id, appId or display name')
-    .action(printing(async (o: { id: string }) => (await signedIn()).servicePrincipals.get(o.id)));
+    .action(printing(async (o: { id: string }) => (await signedIn()).servicePrincipals.get(o.id), 'servicePrincipal'));
 
   sp.command('list')
     .description('list service principals')
@@ -184,7 +185,7 @@ export function registerAdSp(ad: Command): void {
         const all = await (await signedIn()).servicePrincipals.list(o.top);
         const prefix = o.displayName?.toLowerCase();
         return prefix === undefined ? all : all.filter((p) => p.displayName.toLowerCase().startsWith(prefix));
-      }),
+      }, 'servicePrincipal'),
     );
 
   sp.command('delete')

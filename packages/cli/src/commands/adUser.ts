@@ -29,20 +29,20 @@ export function registerAdUser(ad: Command): void {
       printing(async (o: { userName: string; password: string; displayName?: string; email?: string; disabled?: boolean }) => {
         const { directory } = await signedIn();
         return directory.createUser({ userName: o.userName, password: o.password, displayName: o.displayName, mail: o.email, accountEnabled: o.disabled ? false : undefined });
-      }),
+      }, 'user'),
     );
 
   user
     .command('list')
     .description('list users')
     .option('--top <n>', 'at most this many (1 to 999)', parseTop)
-    .action(printing(async (o: { top?: number }) => (await signedIn()).directory.listUsers(o.top)));
+    .action(printing(async (o: { top?: number }) => (await signedIn()).directory.listUsers(o.top), 'user'));
 
   user
     .command('show')
     .description('show a user')
     .requiredOption('--id <id>', 'object id or user name')
-    .action(printing(async (o: { id: string }) => (await signedIn()).directory.getUser(o.id)));
+    .action(printing(async (o: { id: string }) => (await signedIn()).directory.getUser(o.id), 'user'));
 
   user
     .command('update')
@@ -59,7 +59,7 @@ export function registerAdUser(ad: Command): void {
         if (o.accountEnabled !== undefined) changes.accountEnabled = o.accountEnabled;
         if (Object.keys(changes).length === 0) throw new UsageError('nothing to update: give --display-name, --email or --account-enabled.');
         return (await signedIn()).directory.updateUser(o.id, changes);
-      }),
+      }, 'user'),
     );
 
   user

@@ -10,6 +10,7 @@ import { readJsonArgument } from '../fileArguments.js';
 import { signedIn } from '../signedIn.js';
 import { UsageError } from '../usageError.js';
 import { printing } from './action.js';
+import { warn } from '../log.js';
 
 const CLIENT_APPS: readonly ClientAppKind[] = ['browser', 'deviceCode', 'password', 'clientCredentials', 'refresh', 'mlServerLogin'];
 
@@ -30,7 +31,7 @@ async function guarded<T>(write: () => Promise<T>): Promise<T> {
     return await write();
   } catch (err) {
     if (err instanceof TesseraApiError && err.code === 'ConditionalAccessLockout') {
-      process.stderr.write(`WARNING: ${err.message.replace(/ Exclude yourself, or send it again.*$/, '')}\n`);
+      warn(err.message.replace(/ Exclude yourself, or send it again.*$/, ''));
       throw new UsageError('Not saved: exclude yourself from the policy, or run the command again with --force.');
     }
     throw err;
@@ -68,18 +69,18 @@ export function registerCa(program: Command): void {
     .description('create a policy; one that would block you needs --force')
     .requiredOption('--policy <json|@file>', 'the policy, as Graph writes it')
     .option('--force', 'save it even though it would block you')
-    .action(printing(async (o: { policy: string; force?: boolean }) => guarded(async () => (await conditionalAccess()).createPolicy(policyArgument(o.policy), { force: o.force === true }))));
+    .action(printing(async (o: { policy: string; force?: boolean }) => guarded(async () => (await conditionalAccess()).createPolicy(policyArgument(o.policy), { force: o.force === true })), 'conditionalAccessPolicy'));
 
   policy
     .command('list')
     .description('list policies')
-    .action(printing(async () => (await conditionalAccess()).listPolicies()));
+    .action(printing(async () => (await conditionalAccess()).listPolicies(), 'conditionalAccessPolicy'));
 
   policy
     .command('show')
     .description('show a policy')
     .requiredOption('--id <id>', 'policy id')
-    .action(printing(async (o: { id: string }) => (await conditionalAccess()).getPolicy(o.id)));
+    .action(printing(async (o: { id: string }) => (await conditionalAccess()).getPolicy(o.id), 'conditionalAccessPolicy'));
 
   policy
     .command('update')
@@ -87,7 +88,7 @@ export function registerCa(program: Command): void {
     .requiredOption('--id <id>', 'policy id')
     .requiredOption('--policy <json|@file>', 'the fields to change (or a whole policy)')
     .option('--force', 'save it even though it would block you')
-    .action(printing(async (o: { id: string; policy: string; force?: boolean }) => guarded(async () => (await conditionalAccess()).updatePolicy(o.id, policyArgument(o.policy), { force: o.force === true }))));
+    .action(printing(async (o: { id: string; policy: string; force?: boolean }) => guarded(async () => (await conditionalAccess()).updatePolicy(o.id, policyArgument(o.policy), { force: o.force === true })), 'conditionalAccessPolicy'));
 
   policy
     .command('delete')
@@ -103,18 +104,18 @@ export function registerCa(program: Command): void {
     .requiredOption('--name <name>', 'display name')
     .requiredOption('--cidr <ranges...>', 'IPv4 or IPv6 CIDR ranges, e.g. 10.0.0.0/8 2001:db8::/32')
     .option('--trusted', 'mark it trusted (policies may name AllTrusted)')
-    .action(printing(async (o: { name: string; cidr: string[]; trusted?: boolean }) => (await conditionalAccess()).createNamedLocation({ displayName: o.name, cidrs: o.cidr, isTrusted: o.trusted === true })));
+    .action(printing(async (o: { name: string; cidr: string[]; trusted?: boolean }) => (await conditionalAccess()).createNamedLocation({ displayName: o.name, cidrs: o.cidr, isTrusted: o.trusted === true }), 'namedLocation'));
 
   location
     .command('list')
     .description('list named locations')
-    .action(printing(async () => (await conditionalAccess()).listNamedLocations()));
+    .action(printing(async () => (await conditionalAccess()).listNamedLocations(), 'namedLocation'));
 
   location
     .command('show')
     .description('show a named location')
     .requiredOption('--id <id>', 'named location id')
-    .action(printing(async (o: { id: string }) => (await conditionalAccess()).getNamedLocation(o.id)));
+    .action(printing(async (o: { id: string }) => (await conditionalAccess()).getNamedLocation(o.id), 'namedLocation'));
 
   location
     .command('delete')

@@ -1,7 +1,7 @@
 /** `tessera group create|list|show|exists|delete`: resource groups, as `az group` has them. */
 import type { Command } from 'commander';
 import { TesseraApiError } from '@tessera/sdk';
-import { parseGuid, parseTags } from '../parsers.js';
+import { parseSubscription, parseTags } from '../parsers.js';
 import { subscriptionOf } from '../resolve.js';
 import { signedIn } from '../signedIn.js';
 import { printing } from './action.js';
@@ -13,7 +13,7 @@ interface NameOptions {
 
 /** `--subscription`, taken by every command that works in a subscription. */
 export function subscriptionOption(command: Command): Command {
-  return command.option('--subscription <id>', "subscription id (default: the account's one)", parseGuid);
+  return command.option('--subscription <id-or-name>', 'subscription id or name (default: TESSERA_SUBSCRIPTION, else the one tessera account set chose)', parseSubscription);
 }
 
 /** Adds `group` to `program`. */
@@ -31,21 +31,21 @@ export function registerGroup(program: Command): void {
     printing(async (o: NameOptions & { location: string; tags?: Record<string, string> }) => {
       const s = await signedIn();
       return s.resources.createOrUpdateResourceGroup(await subscriptionOf(s, o.subscription), o.name, { location: o.location, tags: o.tags });
-    }),
+    }, 'resourceGroup'),
   );
 
   subscriptionOption(group.command('list').description('list the resource groups you can read')).action(
     printing(async (o: { subscription?: string }) => {
       const s = await signedIn();
       return s.resources.listResourceGroups(await subscriptionOf(s, o.subscription));
-    }),
+    }, 'resourceGroup'),
   );
 
   subscriptionOption(group.command('show').description('show a resource group').requiredOption('-n, --name <name>', 'resource group name')).action(
     printing(async (o: NameOptions) => {
       const s = await signedIn();
       return s.resources.getResourceGroup(await subscriptionOf(s, o.subscription), o.name);
-    }),
+    }, 'resourceGroup'),
   );
 
   subscriptionOption(group.command('exists').description('print true if the resource group exists, else false').requiredOption('-n, --name <name>', 'resource group name')).action(

@@ -50,21 +50,21 @@ export function registerIdentity(program: Command): void {
       printing(async (o: IdentityOptions & { location?: string; tags?: Record<string, string> }) => {
         const s = await signedIn();
         return identityView(await s.identities.createOrUpdate(await subscriptionOf(s, o.subscription), o.resourceGroup, o.name, { location: o.location, tags: o.tags }));
-      }),
+      }, 'identity'),
     );
 
   subscriptionOption(identity.command('list').description('list the identities of a resource group').requiredOption('-g, --resource-group <name>', 'resource group name')).action(
     printing(async (o: { resourceGroup: string; subscription?: string }) => {
       const s = await signedIn();
       return (await s.identities.list(await subscriptionOf(s, o.subscription), o.resourceGroup)).map(identityView);
-    }),
+    }, 'identity'),
   );
 
   identityCommand(identity, 'show', 'show an identity: its id, clientId, principalId and tenantId').action(
     printing(async (o: IdentityOptions) => {
       const s = await signedIn();
       return identityView(await s.identities.get(await subscriptionOf(s, o.subscription), o.resourceGroup, o.name));
-    }),
+    }, 'identity'),
   );
 
   identityCommand(identity, 'delete', 'delete an identity with its service principal and role assignments').action(

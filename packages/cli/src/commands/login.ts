@@ -23,6 +23,8 @@ import {
   configDir,
   type Account,
 } from '@tessera/sdk';
+import { AccountProfile } from '@tessera/sdk';
+import { warn } from '../log.js';
 import { parseServerUrl } from '../parsers.js';
 import { UsageError } from '../usageError.js';
 import { canPrompt, readHidden } from '../passwordPrompt.js';
@@ -129,7 +131,21 @@ export function registerLogin(program: Command): void {
     .option('--identity', "inside a job: sign in as the compute's managed identity (-u CLIENT_ID for a user-assigned one; server: --server or AZUREML_SERVICE_ENDPOINT)")
     .option('--certificate <file>', "with --service-principal: a PEM file holding the principal's certificate and its private key")
     .option('--timeout <seconds>', 'how long to wait for the browser or device-code sign-in (default: 300 s for the browser; a device code\'s own lifetime)', parseSeconds)
-    .action(printing((o: LoginOptions) => login(o)));
+    .action(
+      printing(async (o: LoginOptions) => {
+        await login(o);
+        // As az login shows it: the subscription in use, and who is signed in.
+        const profile = new AccountProfile();
+        try {
+          await profile.refresh();
+        } catch (err) {
+          // Signed in all the same; the tenant stands in for a subscription until a refresh finds one.
+          warn(`Signed in, but the subscriptions could not be listed (${err instanceof Error ? err.message : String(err)}): run tessera account list --refresh later.`);
+          await profile.forget();
+        }
+        return profile.show();
+      }),
+    );
 
   program
     .command('logout')

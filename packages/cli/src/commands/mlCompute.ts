@@ -97,14 +97,14 @@ export function registerMlCompute(ml: Command): void {
           if (err instanceof TypeError) throw new UsageError(err.message);
           throw err;
         }
-      }),
+      }, 'compute'),
     );
 
-  modelCommand(compute, 'list', "list the workspace's computes").action(printing(async (o: WorkspaceOptions) => Compute.list(await workspaceOf(o))));
+  modelCommand(compute, 'list', "list the workspace's computes").action(printing(async (o: WorkspaceOptions) => Compute.list(await workspaceOf(o)), 'compute'));
 
   modelCommand(compute, 'show', 'show a compute: its identities, nodes and runs')
     .requiredOption('-n, --name <name>', 'compute name')
-    .action(printing(async (o: WorkspaceOptions & { name: string }) => Compute.get(await workspaceOf(o), o.name)));
+    .action(printing(async (o: WorkspaceOptions & { name: string }) => Compute.get(await workspaceOf(o), o.name), 'compute'));
 
   modelCommand(compute, 'delete', 'delete a compute; its queued and running runs are canceled')
     .requiredOption('-n, --name <name>', 'compute name')

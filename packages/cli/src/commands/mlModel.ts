@@ -1,13 +1,12 @@
 /**
  * `tessera ml model register|list|show|download|delete`: the model registry, as the
- * azure-cli-ml extension had it. The workspace is `-w`/`-g` (with `--subscription`), or
- * else the config.json found from the current directory upwards.
+ * azure-cli-ml extension had it. The workspace is `-w`/`-g` (with `--subscription`), their
+ * environment variables, or the config.json found from the current directory upwards.
  */
 import type { Command } from 'commander';
-import { CliAuthentication, Model, Workspace } from '@tessera/sdk';
+import { AccountProfile, Model, Workspace } from '@tessera/sdk';
 import { parseTags } from '../parsers.js';
-import { subscriptionOf } from '../resolve.js';
-import { signedIn } from '../signedIn.js';
+import { workspaceSettings } from '../settings.js';
 import { UsageError } from '../usageError.js';
 import { printing } from './action.js';
 import { subscriptionOption } from './group.js';
@@ -24,12 +23,20 @@ function parseVersion(value: string): number {
   return Number(value);
 }
 
-/** The workspace the options (or the nearest config.json) name, on the signed-in session. */
+/**
+ * The workspace the options name: each of -w, -g and --subscription, else its environment
+ * variable, else the nearest config.json, else the session (see settings.ts).
+ */
 export async function workspaceOf(o: WorkspaceOptions): Promise<Workspace> {
-  if ((o.workspaceName === undefined) !== (o.resourceGroup === undefined)) throw new UsageError('give both -w/--workspace-name and -g/--resource-group, or neither (to use config.json).');
-  if (o.workspaceName === undefined) return Workspace.fromConfig({ auth: new CliAuthentication() });
-  const s = await signedIn();
-  return Workspace.get({ name: o.workspaceName, resourceGroup: o.resourceGroup!, subscriptionId: await subscriptionOf(s, o.subscription), auth: s.auth, serverUrl: s.account.server });
+  const profile = new AccountProfile();
+  const settings = await workspaceSettings(o, profile);
+  return Workspace.get({
+    name: settings.workspaceName.value,
+    resourceGroup: settings.resourceGroup.value,
+    subscriptionId: settings.subscriptionId.value,
+    auth: profile.auth,
+    serverUrl: settings.server.value,
+  });
 }
 
 export function modelCommand(parent: Command, name: string, description: string): Command {
@@ -37,8 +44,8 @@ export function modelCommand(parent: Command, name: string, description: string)
     parent
       .command(name)
       .description(description)
-      .option('-w, --workspace-name <name>', 'workspace name (default: from config.json)')
-      .option('-g, --resource-group <name>', 'resource group name (default: from config.json)'),
+      .option('-w, --workspace-name <name>', 'workspace name (default: TESSERA_WORKSPACE_NAME, else config.json)')
+      .option('-g, --resource-group <name>', 'resource group name (default: TESSERA_RESOURCE_GROUP, else config.json)'),
   );
 }
 
@@ -59,19 +66,19 @@ export function registerMlModel(ml: Command): void {
         // A run's artifact is copied on the server; nothing is uploaded from here.
         if (o.path.startsWith('azureml://')) return Model.registerFromUri({ ...common, modelUri: o.path });
         return Model.register({ ...common, modelPath: o.path });
-      }),
+      }, 'model'),
     );
 
   modelCommand(model, 'list', "list the workspace's model versions, each model's newest first")
     .option('-n, --name <name>', 'only this model')
     .action(
-      printing(async (o: WorkspaceOptions & { name?: string }) => Model.list(await workspaceOf(o), { name: o.name })),
+      printing(async (o: WorkspaceOptions & { name?: string }) => Model.list(await workspaceOf(o), { name: o.name }), 'model'),
     );
 
   modelCommand(model, 'show', 'show a model version (default: the latest)')
     .requiredOption('-n, --name <name>', 'model name')
     .option('-v, --version <n>', 'version number', parseVersion)
-    .action(printing(async (o: WorkspaceOptions & { name: string; version?: number }) => Model.get(await workspaceOf(o), o.name, o.version)));
+    .action(printing(async (o: WorkspaceOptions & { name: string; version?: number }) => Model.get(await workspaceOf(o), o.name, o.version), 'model'));
 
   modelCommand(model, 'download', "download a model version's files (default: the latest)")
     .requiredOption('-n, --name <name>', 'model name')

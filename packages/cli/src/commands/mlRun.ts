@@ -71,16 +71,16 @@ export function registerRunReaders(parent: Command, kind: 'run' | 'job'): void {
       printing(async (o: WorkspaceOptions & { experimentName?: string; status?: RunStatus }) => {
         const runs = await Run.list(await workspaceOf(o), { experimentName: o.experimentName, status: o.status });
         return runs.map((r) => r.toJSON());
-      }),
+      }, 'run'),
     );
 
   modelCommand(parent, 'show', `show a ${kind}: status, command, compute, times, error`)
     .requiredOption('-n, --name <id>', `${kind} name (the run id)`)
-    .action(printing(async (o: WorkspaceOptions & { name: string }) => (await runOf(o)).getDetails()));
+    .action(printing(async (o: WorkspaceOptions & { name: string }) => (await runOf(o)).getDetails(), 'run'));
 
   modelCommand(parent, 'cancel', `cancel a ${kind} (a finished one stays as it is)`)
     .requiredOption('-n, --name <id>', `${kind} name (the run id)`)
-    .action(printing(async (o: WorkspaceOptions & { name: string }) => (await runOf(o)).cancel()));
+    .action(printing(async (o: WorkspaceOptions & { name: string }) => (await runOf(o)).cancel(), 'run'));
 
   const logs = kind === 'run' ? modelCommand(parent, 'logs', "print a run's output").option('-f, --follow', 'keep printing new lines until the run ends') : modelCommand(parent, 'stream', "print a job's output until it ends (exit status 1 if it does not complete)");
   logs.requiredOption('-n, --name <id>', `${kind} name (the run id)`).action(async (o: WorkspaceOptions & { name: string; follow?: boolean }) => {

@@ -10,6 +10,7 @@ import { parseTags } from '../parsers.js';
 import { UsageError } from '../usageError.js';
 import { print, printing, type GlobalOptions } from './action.js';
 import { modelCommand, workspaceOf, type WorkspaceOptions } from './mlModel.js';
+import { warn } from '../log.js';
 
 interface NameOptions extends WorkspaceOptions {
   name: string;
@@ -109,18 +110,22 @@ export function registerMlService(ml: Command): void {
       printing(async (o: CreateOptions) => {
         const inferenceConfig = inferenceConfigOf(o);
         const workspace = await workspaceOf(o);
+        if (o.authMode === undefined && o.target === 'instance') {
+          // Azure ML's default for an instance, kept for its scripts, but never silently.
+          warn(`The service '${o.name}' will answer anyone who can reach the server, without a key or token: --target instance turns authentication off unless --auth-mode says otherwise. Give --auth-mode key (or token, or aad), or --auth-mode none to say you mean it.`);
+        }
         const created = await deployModel({ workspace, name: o.name, models: o.model ?? [], inferenceConfig, deploymentConfig: deploymentConfigOf(o), overwrite: o.overwrite === true });
         if (o.wait) await created.waitForDeployment({ showOutput: progress, timeoutMs: o.timeout === undefined ? undefined : o.timeout * 1000 });
         return created;
-      }),
+      }, 'service'),
     );
 
   modelCommand(service, 'list', "list the workspace's web services")
     .addOption(new Option('--target <target>', 'only this target').choices(['instance', 'cluster']))
     .option('-m, --model-name <name>', 'only services that use this model')
-    .action(printing(async (o: WorkspaceOptions & { target?: 'instance' | 'cluster'; modelName?: string }) => Webservice.list(await workspaceOf(o), { target: o.target, modelName: o.modelName })));
+    .action(printing(async (o: WorkspaceOptions & { target?: 'instance' | 'cluster'; modelName?: string }) => Webservice.list(await workspaceOf(o), { target: o.target, modelName: o.modelName }), 'service'));
 
-  serviceCommand(service, 'show', 'show a web service').action(printing(async (o: NameOptions) => Webservice.get(await workspaceOf(o), o.name)));
+  serviceCommand(service, 'show', 'show a web service').action(printing(async (o: NameOptions) => Webservice.get(await workspaceOf(o), o.name), 'service'));
 
   serviceCommand(service, 'delete', 'delete a web service and its keys').action(
     printing(async (o: NameOptions) => {

@@ -61,21 +61,21 @@ export function registerMlWorkspace(program: Command): void {
           tags: o.tags,
           properties: Object.keys(properties).length === 0 ? undefined : properties,
         });
-      }),
+      }, 'workspace'),
     );
 
   subscriptionOption(workspace.command('list').description('list the workspaces you can read, in a resource group or the whole subscription').option('-g, --resource-group <name>', 'resource group name')).action(
     printing(async (o: { resourceGroup?: string; subscription?: string }) => {
       const s = await signedIn();
       return s.resources.listWorkspaces(await subscriptionOf(s, o.subscription), o.resourceGroup);
-    }),
+    }, 'workspace'),
   );
 
   workspaceCommand(workspace, 'show', 'show a workspace').action(
     printing(async (o: WorkspaceOptions) => {
       const s = await signedIn();
       return s.resources.getWorkspace(await subscriptionOf(s, o.subscription), o.resourceGroup, o.workspaceName);
-    }),
+    }, 'workspace'),
   );
 
   workspaceCommand(workspace, 'download-config', "write the workspace's config.json (for Workspace.fromConfig and the model commands)")

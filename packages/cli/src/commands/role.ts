@@ -14,6 +14,7 @@ import { signedIn, type SignedIn } from '../signedIn.js';
 import { UsageError } from '../usageError.js';
 import { printing } from './action.js';
 import { subscriptionOption } from './group.js';
+import { warn } from '../log.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PRINCIPAL_TYPES = ['User', 'Group', 'ServicePrincipal'] as const;
@@ -130,7 +131,7 @@ function registerDefinitions(role: Command): void {
         const body = Object.fromEntries(Object.entries(role.body).filter(([k, v]) => !/^id$/i.test(k) && !(/^name$/i.test(k) && typeof v === 'string' && GUID.test(v))));
         const s = await signedIn();
         return definitionView(await s.rbac.createOrUpdateRoleDefinition(role.scopes[0]!, crypto.randomUUID(), body));
-      }),
+      }, 'roleDefinition'),
     );
 
   subscriptionOption(
@@ -149,7 +150,7 @@ function registerDefinitions(role: Command): void {
         ? (await s.rbac.listRoleDefinitions(scope, { type })).filter((r) => r.name === o.name!.toLowerCase())
         : await s.rbac.listRoleDefinitions(scope, { roleName: o.name, type });
       return roles.map(definitionView);
-    }),
+    }, 'roleDefinition'),
   );
 
   definition
@@ -170,7 +171,7 @@ function registerDefinitions(role: Command): void {
           id = found.name;
         }
         return definitionView(await s.rbac.createOrUpdateRoleDefinition(scope, id, role.body));
-      }),
+      }, 'roleDefinition'),
     );
 
   subscriptionOption(
@@ -208,7 +209,7 @@ function registerAssignments(role: Command): void {
         const s = await signedIn();
         const [principal, role] = await Promise.all([assigneeOf(s, o), resolveRole(s, o.role, o.scope)]);
         return assignmentView(await s.rbac.createRoleAssignment(o.scope, { roleDefinitionId: role.id, principalId: principal!.id, principalType: principal!.type }));
-      }),
+      }, 'roleAssignment'),
     );
 
   subscriptionOption(
@@ -228,7 +229,7 @@ function registerAssignments(role: Command): void {
       if (!o.all && !o.includeInherited) found = found.filter((a) => sameScope(a.properties.scope, scope));
       if (o.role !== undefined) found = found.filter((a) => hasRole(a, o.role!));
       return found.map(assignmentView);
-    }),
+    }, 'roleAssignment'),
   );
 
   subscriptionOption(
@@ -255,7 +256,7 @@ function registerAssignments(role: Command): void {
       const principal = await assigneeOf(s, o);
       let found = (await s.rbac.listRoleAssignments(scope, { atScope: true, principalId: principal?.id })).filter((a) => sameScope(a.properties.scope, scope));
       if (o.role !== undefined) found = found.filter((a) => hasRole(a, o.role!));
-      if (found.length === 0) process.stderr.write('WARNING: No matched assignments were found to delete.\n');
+      if (found.length === 0) warn('No matched assignments were found to delete.');
       for (const a of found) await s.rbac.deleteRoleAssignmentById(a.id);
       return undefined;
     }),

@@ -1,0 +1,80 @@
+/**
+ * `--debug`'s HTTP lines: each request's method and URL, its headers, and the answer's
+ * status, time and request id, read from the diagnostics channels Node's fetch (undici)
+ * publishes, so every request the SDK sends is seen without the SDK knowing. Never a
+ * secret: credentials in headers and query parameters are replaced by `***`, and no body
+ * is printed (token answers, keys and secrets travel in bodies).
+ */
+import diagnostics from 'node:diagnostics_channel';
+import { debug } from './log.js';
+
+/** Header names whose values are credentials (or may be). */
+const SECRET_HEADER = /authorization|cookie|secret|token|key|identity|password|assertion/i;
+/** Query parameter names whose values are credentials (or may be). */
+const SECRET_PARAM = /key|secret|token|code|password|sig|assertion|verifier/i;
+
+interface UndiciRequest {
+  method: string;
+  origin: string;
+  path: string;
+  /** Flat [name, value, name, value, …] (Node 20) or a string block (older undici). */
+  headers: string[] | string;
+}
+
+interface UndiciResponse {
+  statusCode: number;
+  headers: (Buffer | string)[];
+}
+
+/** `path` with credential-like query values hidden. */
+export function redactedPath(path: string): string {
+  const q = path.indexOf('?');
+  if (q < 0) return path;
+  const params = new URLSearchParams(path.slice(q + 1));
+  const shown = [...params].map(([name, value]) => `${encodeURIComponent(name)}=${SECRET_PARAM.test(name) ? '***' : encodeURIComponent(value)}`);
+  return `${path.slice(0, q)}?${shown.join('&')}`;
+}
+
+/** `name: value` lines, credential-like values hidden. */
+export function redactedHeaders(flat: readonly (Buffer | string)[]): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = String(flat[i]);
+    lines.push(`${name}: ${SECRET_HEADER.test(name) ? '***' : String(flat[i + 1])}`);
+  }
+  return lines;
+}
+
+function headerList(headers: string[] | string): string[] {
+  if (Array.isArray(headers)) return headers;
+  return headers.split('\r\n').filter(Boolean).flatMap((line) => {
+    const colon = line.indexOf(':');
+    return [line.slice(0, colon), line.slice(colon + 1).trim()];
+  });
+}
+
+let started = false;
+
+/** Prints every HTTP request and answer of this process as DEBUG lines (once started, for the process's life). */
+export function startHttpDebug(): void {
+  if (started) return;
+  started = true;
+  const began = new WeakMap<object, number>();
+  diagnostics.subscribe('undici:request:create', (message) => {
+    const { request } = message as { request: UndiciRequest };
+    began.set(request, performance.now());
+    debug(`Request: ${request.method} ${request.origin}${redactedPath(request.path)}`);
+    for (const line of redactedHeaders(headerList(request.headers))) debug(`Request header: ${line}`);
+  });
+  diagnostics.subscribe('undici:request:headers', (message) => {
+    const { request, response } = message as { request: UndiciRequest; response: UndiciResponse };
+    const start = began.get(request);
+    const ms = start === undefined ? '?' : (performance.now() - start).toFixed(0);
+    const id = redactedHeaders(response.headers).find((l) => /^x-ms-request-id:/i.test(l) || /^request-id:/i.test(l));
+    debug(`Response: ${response.statusCode} ${request.method} ${request.origin}${redactedPath(request.path).split('?')[0]} in ${ms} ms${id ? ` (${id})` : ''}`);
+  });
+  diagnostics.subscribe('undici:request:error', (message) => {
+    const { request, error } = message as { request: UndiciRequest; error: { code?: unknown; name?: unknown } };
+    debug(`Request failed: ${request.method} ${request.origin}${redactedPath(request.path).split('?')[0]}: ${String(error.code ?? error.name ?? 'error')}`);
+  });
+}
