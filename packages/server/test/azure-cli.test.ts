@@ -311,6 +311,12 @@ describe('the Azure CLI and Python MSAL against Tessera as a cloud', { skip }, (
         assert.equal((await graph('groups', "displayName eq 'x' or 1 eq 1")).status, 400);
       });
 
+      it('directoryObjects/getByIds (how az names the principals of role assignments) answers each object with its @odata.type; unknown ids are left out', async () => {
+        const body = { ids: [bystander.id, adaId, crypto.randomUUID()], types: ['user', 'group', 'servicePrincipal', 'directoryObjectPartnerReference'] };
+        const found = await json<string[][]>('rest', '--method', 'post', '--url', `${url}/v1.0/directoryObjects/getByIds`, '--body', JSON.stringify(body), '--query', "value[].[\"@odata.type\", id]");
+        assert.deepEqual(found, [['#microsoft.graph.servicePrincipal', bystander.id], ['#microsoft.graph.user', adaId]]);
+      });
+
       it("Debian's az role definition list and az role assignment create stop in the client (its SDK has no .config), before any request: az rest does their work", async () => {
         // Both would first read role definitions; only this profile ever does.
         const definitionReads = () => requests().filter((r) => r.includes('/providers/Microsoft.Authorization/roleDefinitions')).length;
