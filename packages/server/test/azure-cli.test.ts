@@ -53,7 +53,6 @@ interface AzAccount {
   state: string;
   user: { name: string; type: string };
   environmentName?: string;
-  cloudName?: string;
 }
 
 describe('the Azure CLI and Python MSAL against Tessera as a cloud', { skip }, () => {
@@ -133,7 +132,7 @@ describe('the Azure CLI and Python MSAL against Tessera as a cloud', { skip }, (
     await server?.close();
   });
 
-  // The four profiles run at once; within each (concurrency 1, else inherited) the steps are in order.
+  // The az profiles and the MSAL client run at once; within each (concurrency 1, else inherited) the steps are in order.
   describe('side by side, each in its own az profile', { concurrency: true }, () => {
     describe('a service principal (client credentials)', { concurrency: 1 }, () => {
       const az = { current: undefined as AzProfile | undefined };
