@@ -53,7 +53,8 @@ after(async () => {
   removeTempDirs();
 });
 
-describe('a new user, end to end over HTTPS', () => {
+// A hang (a signal or an answer that never comes) fails the file instead of stalling the suite.
+describe('a new user, end to end over HTTPS', { timeout: 180_000 }, () => {
   test('the first start prints the generated admin password, tenant, subscription and CA on stderr, once, in plain text', () => {
     adminPassword = serve.stderr.match(/admin password: +(\S+)/)![1]!;
     tenantId = serve.stderr.match(/tenant id: +(\S+)/)![1]!;
