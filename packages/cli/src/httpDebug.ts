@@ -9,9 +9,9 @@ import diagnostics from 'node:diagnostics_channel';
 import { debug } from './log.js';
 
 /** Header names whose values are credentials (or may be). */
-const SECRET_HEADER = /authorization|cookie|secret|token|key|identity|password|assertion/i;
+const SECRET_HEADER = /auth|cookie|secret|token|key|identity|pass|credential|assertion/i;
 /** Query parameter names whose values are credentials (or may be). */
-const SECRET_PARAM = /key|secret|token|code|password|sig|assertion|verifier/i;
+const SECRET_PARAM = /key|secret|token|code|pass|pwd|credential|auth|sig|assertion|verifier/i;
 
 interface UndiciRequest {
   method: string;
@@ -53,6 +53,17 @@ function headerList(headers: string[] | string): string[] {
   });
 }
 
+/** Runs a subscriber; a message of a shape this code does not know is skipped, never a crash. */
+function guarded<T>(handle: (message: T) => void): (message: unknown) => void {
+  return (message) => {
+    try {
+      handle(message as T);
+    } catch {
+      debug('(an HTTP event of an unknown shape was not shown)');
+    }
+  };
+}
+
 let started = false;
 
 /** Prints every HTTP request and answer of this process as DEBUG lines (once started, for the process's life). */
@@ -60,21 +71,18 @@ export function startHttpDebug(): void {
   if (started) return;
   started = true;
   const began = new WeakMap<object, number>();
-  diagnostics.subscribe('undici:request:create', (message) => {
-    const { request } = message as { request: UndiciRequest };
+  diagnostics.subscribe('undici:request:create', guarded(({ request }: { request: UndiciRequest }) => {
     began.set(request, performance.now());
     debug(`Request: ${request.method} ${request.origin}${redactedPath(request.path)}`);
     for (const line of redactedHeaders(headerList(request.headers))) debug(`Request header: ${line}`);
-  });
-  diagnostics.subscribe('undici:request:headers', (message) => {
-    const { request, response } = message as { request: UndiciRequest; response: UndiciResponse };
+  }));
+  diagnostics.subscribe('undici:request:headers', guarded(({ request, response }: { request: UndiciRequest; response: UndiciResponse }) => {
     const start = began.get(request);
     const ms = start === undefined ? '?' : (performance.now() - start).toFixed(0);
     const id = redactedHeaders(response.headers).find((l) => /^x-ms-request-id:/i.test(l) || /^request-id:/i.test(l));
     debug(`Response: ${response.statusCode} ${request.method} ${request.origin}${redactedPath(request.path).split('?')[0]} in ${ms} ms${id ? ` (${id})` : ''}`);
-  });
-  diagnostics.subscribe('undici:request:error', (message) => {
-    const { request, error } = message as { request: UndiciRequest; error: { code?: unknown; name?: unknown } };
+  }));
+  diagnostics.subscribe('undici:request:error', guarded(({ request, error }: { request: UndiciRequest; error: { code?: unknown; name?: unknown } }) => {
     debug(`Request failed: ${request.method} ${request.origin}${redactedPath(request.path).split('?')[0]}: ${String(error.code ?? error.name ?? 'error')}`);
-  });
+  }));
 }

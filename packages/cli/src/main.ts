@@ -33,7 +33,8 @@ export async function run(argv: string[]): Promise<number> {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
     }
     process.stderr.write(`ERROR: ${describe(err)}\n`);
-    // A subscription name that matches none (or several) is a mistake in the command line.
+    // A subscription name that matches none (or several) is a mistake in what was typed;
+    // no subscription to default to (SubscriptionUnavailableError) is an ordinary failure.
     return err instanceof UsageError || err instanceof SubscriptionNotFoundError ? 2 : 1;
   }
 }

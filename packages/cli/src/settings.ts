@@ -53,7 +53,8 @@ function serverFromEnv(): string | undefined {
 /**
  * The server a signed-in command talks to: `TESSERA_SERVER`, else `configServer` (an ml
  * command's config.json), else the session's. Tokens always come from the session's
- * server, so a different one is warned about.
+ * server, so a different one is warned about (a config file's is first checked to be the
+ * same server under another name: see confirmSameServer).
  */
 export function serverFor(account: Account, config?: { url: string; file: string }): Setting {
   const env = serverFromEnv();
@@ -87,9 +88,10 @@ export interface WorkspaceSettings {
 }
 
 /**
- * Resolves the workspace an `ml` command works in. The config file is read only when a
- * flag or variable leaves something open, so an unreadable one never stands in the way
- * of a command that names everything.
+ * Resolves the workspace an `ml` command works in. The config file is read only when the
+ * workspace or the resource group is left open (so an unreadable one never stands in the
+ * way of a command that names both); with both named, the subscription comes from
+ * --subscription, the environment or the session, never from a file.
  */
 export async function workspaceSettings(flags: WorkspaceFlags, profile: AccountProfile, cwd = process.cwd()): Promise<WorkspaceSettings> {
   const workspaceName = named(flags.workspaceName, '-w/--workspace-name', SETTING_ENV.workspaceName);
@@ -112,6 +114,7 @@ export async function workspaceSettings(flags: WorkspaceFlags, profile: AccountP
     if (value === undefined) throw new UsageError(`${file} has no '${field}': add it, or give ${flagName}.`);
     return { value, from: file };
   };
+  if (config.server_url !== undefined && serverFromEnv() === undefined) await confirmSameServer(config.server_url, file, account);
   const settings: WorkspaceSettings = {
     workspaceName: workspaceName ?? fromFile('workspace_name', '-w/--workspace-name'),
     resourceGroup: resourceGroup ?? fromFile('resource_group', '-g/--resource-group'),
@@ -124,6 +127,44 @@ export async function workspaceSettings(flags: WorkspaceFlags, profile: AccountP
   }
   info(`Workspace ${settings.workspaceName.value} (from ${settings.workspaceName.from}), resource group ${settings.resourceGroup.value} (from ${settings.resourceGroup.from})`);
   return settings;
+}
+
+/**
+ * A config file is found from the current directory upwards, so it may come with a clone
+ * of someone else's project: before the session's tokens go to the server it names, that
+ * server must be the session's under another name (its OpenID issuer is the same).
+ * Otherwise the command stops, naming both, and nothing is sent with a token.
+ */
+async function confirmSameServer(url: string, file: string, account: Account): Promise<void> {
+  let named: string;
+  try {
+    named = normalizeServerUrl(url);
+  } catch (err) {
+    throw new UsageError(`${file}: 'server_url' is not a server URL: ${(err as Error).message}`);
+  }
+  if (sameServer(named, account.server)) return;
+  const [theirs, ours] = await Promise.all([issuerOf(named, account.tenantId), issuerOf(account.server, account.tenantId)]);
+  if (theirs.issuer !== undefined && theirs.issuer === ours.issuer) return;
+  const why = theirs.issuer === undefined ? `it could not be asked who it is (${theirs.error ?? 'no issuer'})` : 'it is another server (its token issuer differs)';
+  throw new UsageError(
+    `${file} names the server ${named}, but the session is signed in to ${account.server}, and ${why}: the session's tokens are not sent there. ` +
+      `Sign in there with tessera login --server ${named}, or correct 'server_url' in ${file}.`,
+  );
+}
+
+/** The OpenID issuer a server names for `tenant` (no credentials sent), or why it could not be had. */
+async function issuerOf(server: string, tenant: string): Promise<{ issuer?: string; error?: string }> {
+  try {
+    const response = await fetch(`${server}/${encodeURIComponent(tenant)}/v2.0/.well-known/openid-configuration`, { redirect: 'error', signal: AbortSignal.timeout(10_000) });
+    // A server that does not know the session's tenant is another server.
+    if (response.status === 400 || response.status === 404) return { error: `it does not know the session's tenant: HTTP ${response.status}` };
+    if (!response.ok) return { error: `HTTP ${response.status}` };
+    const issuer = ((await response.json()) as { issuer?: unknown }).issuer;
+    return typeof issuer === 'string' ? { issuer } : { error: 'no issuer' };
+  } catch (err) {
+    const cause = (err as { cause?: { code?: unknown } }).cause?.code;
+    return { error: typeof cause === 'string' ? cause : (err as Error).name };
+  }
 }
 
 /** A flag's value, else the environment's, with where it came from; undefined for neither. */

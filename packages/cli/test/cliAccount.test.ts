@@ -138,6 +138,17 @@ describe('tessera account', () => {
     }
   });
 
+  test('an account that sees no subscription shows its tenant; a command needing one fails (exit 1), saying why', async () => {
+    await tesseraJson(['ad', 'user', 'create', '--user-name', 'fresh', '--password', 'Quiet-harbour-2026'], env);
+    const own = { TESSERA_CONFIG_DIR: path.join(tempDir('config'), 'tessera') };
+    const login = await tesseraJson<AccountRow>(['login', '--server', server.url, '-u', 'fresh', '-p', 'Quiet-harbour-2026'], own);
+    const { tenantId } = server.running.bootstrap;
+    assert.deepEqual([login.id, login.name, login.tenantId], [tenantId, 'N/A(tenant level account)', tenantId]);
+    const groups = await tessera(['group', 'list'], own);
+    assert.deepEqual([groups.code, groups.stdout], [1, '']);
+    assert.match(groups.stderr, /^ERROR: No subscription is visible to this account/);
+  });
+
   test('a name with markup is matched and printed as text, never interpreted', async () => {
     const shown = await tesseraJson<AccountRow>(['account', 'show', '-s', HOSTILE], env);
     assert.deepEqual([shown.id, shown.name], [hostile, HOSTILE]);
@@ -183,6 +194,25 @@ describe('where settings come from', () => {
     assert.match(fromEnv.stderr, new RegExp(`INFO: Server ${server.url.replace(/[.]/g, '\\.')} \\(from TESSERA_SERVER\\)`));
     const quiet = await tessera(['ml', 'model', 'list', '--only-show-errors'], env, { cwd: dir });
     assert.deepEqual([quiet.code, quiet.stderr], [0, '']);
+  });
+
+  test("a config.json naming another server is refused before the session's token goes there", async () => {
+    const other = await startTestServer();
+    try {
+      const dir = tempDir('project');
+      fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ subscription_id: home, resource_group: 'rg-home', workspace_name: 'ws-cfg', server_url: other.url }));
+      const r = await tessera(['ml', 'model', 'list'], env, { cwd: dir });
+      assert.deepEqual([r.code, r.stdout], [2, '']);
+      assert.ok(r.stderr.includes(`config.json names the server ${other.url}, but the session is signed in to ${server.url}`), r.stderr);
+      assert.match(r.stderr, /(its token issuer differs|it does not know the session's tenant: HTTP 400)\): the session's tokens are not sent there/);
+      assert.deepEqual(other.requests().map((q) => q.path.replace(/^\/[^/]+/, '/{tenant}')), ['/{tenant}/v2.0/.well-known/openid-configuration'], 'only the issuer was asked, without credentials');
+      await other.close();
+      const gone = await tessera(['ml', 'model', 'list'], env, { cwd: dir });
+      assert.equal(gone.code, 2);
+      assert.match(gone.stderr, /could not be asked who it is \(ECONNREFUSED\)/);
+    } finally {
+      await other.close().catch(() => undefined);
+    }
   });
 
   test('flags win over config.json, and config.json over the subscription account set chose (with a warning)', async () => {

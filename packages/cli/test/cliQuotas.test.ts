@@ -65,7 +65,7 @@ describe('tessera admin quota', () => {
 
     const script = path.join(dir, 'score.mjs');
     await tesseraJson(['ml', 'service', 'create', ...W, '-n', 'quota-one', '--entry-script', script], env);
-    await fails(['ml', 'service', 'create', ...W, '-n', 'quota-two', '--entry-script', script], 1, /^ERROR: \(QuotaExceeded\) The workspace 'ws-quota' would use 2 web services; its quota is 1 \(in use: 1\)\./);
+    await fails(['ml', 'service', 'create', ...W, '-n', 'quota-two', '--entry-script', script, '--auth-mode', 'none'], 1, /^ERROR: \(QuotaExceeded\) The workspace 'ws-quota' would use 2 web services; its quota is 1 \(in use: 1\)\./);
 
     const usage = await tesseraJson<QuotaUsage>(['admin', 'quota', 'usage', ...W], env);
     assert.deepEqual(usage.value.map((l) => [l.name, l.currentValue, l.limit]), [

@@ -100,9 +100,14 @@ function named(subscriptions: KnownSubscription[]): string {
   return subscriptions.map((s) => `${s.id} (${JSON.stringify(s.name)})`).join(', ');
 }
 
-/** The ways a subscription given by name or id can fail to pick exactly one. */
+/** A subscription given by name or id that matches none, or several: a mistake in what was typed. */
 export class SubscriptionNotFoundError extends Error {
   override readonly name = 'SubscriptionNotFoundError';
+}
+
+/** No subscription to default to (none visible, none enabled, or the chosen one gone): nothing was typed wrong. */
+export class SubscriptionUnavailableError extends Error {
+  override readonly name = 'SubscriptionUnavailableError';
 }
 
 /**
@@ -128,18 +133,30 @@ export class AccountProfile {
     const account = await this.auth.account();
     const listed = await new ResourceManagement(new TesseraClient(account.server, this.auth)).listSubscriptions();
     const known = listed.map((s) => ({ id: s.subscriptionId, name: s.displayName, state: s.state, tenantId: s.tenantId }));
-    await this.update((session) => ({ ...session, subscriptions: known }));
+    // Only into the session they were listed for: a sign-in in between replaced it.
+    await this.update((session) => (session.objectId === account.objectId && session.server === account.server ? { ...session, subscriptions: known } : session));
     return known;
   }
 
-  /** Remembers that the account sees no subscription (signing in when they cannot be listed). */
+  /** Remembers that none is known yet (signing in when they cannot be listed): later calls ask the server again. */
   async forget(): Promise<void> {
     await this.update((session) => ({ ...session, subscriptions: [] }));
   }
 
-  /** The subscriptions remembered in the session (asked of the server the first time). */
-  async known(): Promise<KnownSubscription[]> {
-    return (await this.session()).subscriptions ?? this.refresh();
+  /**
+   * The subscriptions remembered in the session. None remembered: the server is asked
+   * (an account given a role since, or a sign-in that could not list them); when it
+   * cannot answer, `tolerant` callers (show, list) get none, the others the error.
+   */
+  async known(options: { tolerant?: boolean } = {}): Promise<KnownSubscription[]> {
+    const remembered = (await this.session()).subscriptions;
+    if (remembered !== undefined && remembered.length > 0) return remembered;
+    try {
+      return await this.refresh();
+    } catch (err) {
+      if (remembered !== undefined && options.tolerant === true) return remembered;
+      throw err;
+    }
   }
 
   /**
@@ -148,7 +165,7 @@ export class AccountProfile {
    * its tenant, as az does.
    */
   async list(options: { all?: boolean; refresh?: boolean } = {}): Promise<SubscriptionAccount[]> {
-    const subscriptions = options.refresh === true ? await this.refresh() : await this.known();
+    const subscriptions = options.refresh === true ? await this.refresh() : await this.known({ tolerant: true });
     const [account, selected] = [await this.auth.account(), await this.selected()];
     if (subscriptions.length === 0) return [{ cloudName: CLOUD_NAME, ...tenantLevel(account) }];
     const defaultId = defaultOf(subscriptions, selected)?.id;
@@ -157,16 +174,20 @@ export class AccountProfile {
 
   /** How many remembered subscriptions `list()` leaves out (not Enabled). */
   async hiddenCount(): Promise<number> {
-    return (await this.known()).filter((s) => s.state !== 'Enabled').length;
+    return (await this.known({ tolerant: true })).filter((s) => s.state !== 'Enabled').length;
   }
 
-  /** As `az account show`: the subscription `subscription` names (id or name), else the one in use. */
+  /**
+   * As `az account show`: the subscription `subscription` names (id or name), else
+   * {@link SUBSCRIPTION_ENV}'s, else the one in use — the one other commands would use.
+   */
   async show(subscription?: string): Promise<SubscriptionAccount> {
     const account = await this.auth.account();
     const selected = await this.selected();
-    const subscriptions = await this.known();
-    if (subscription === undefined && selected === undefined && subscriptions.length === 0) return { environmentName: CLOUD_NAME, ...tenantLevel(account) };
-    const chosen = subscription !== undefined ? await this.find(subscription) : this.inUse(subscriptions, selected);
+    const subscriptions = await this.known({ tolerant: true });
+    const wanted = subscription ?? subscriptionFromEnv();
+    if (wanted === undefined && selected === undefined && subscriptions.length === 0) return { environmentName: CLOUD_NAME, ...tenantLevel(account) };
+    const chosen = wanted !== undefined ? await this.find(wanted) : this.inUse(subscriptions, selected);
     return { environmentName: CLOUD_NAME, ...entry(account, chosen, chosen.id === defaultOf(subscriptions, selected)?.id) };
   }
 
@@ -176,7 +197,9 @@ export class AccountProfile {
    * is refused: give the id.
    */
   async set(subscription: string): Promise<SubscriptionAccount> {
-    const found = await this.find(subscription);
+    // A name is matched against the server's list now, not the remembered one: a renamed
+    // subscription's old name must not pick it.
+    const found = GUID.test(subscription.trim()) ? await this.find(subscription) : pickOne(match(await this.refresh(), subscription), subscription);
     await this.update((session) => ({ ...session, subscriptionId: found.id }));
     return this.show(found.id);
   }
@@ -186,7 +209,7 @@ export class AccountProfile {
    * a name), else {@link SUBSCRIPTION_ENV}, else the session's choice, else the default.
    */
   async resolve(given?: string): Promise<{ subscriptionId: string; source: SubscriptionSource }> {
-    const fromEnv = process.env[SUBSCRIPTION_ENV] === '' ? undefined : process.env[SUBSCRIPTION_ENV];
+    const fromEnv = subscriptionFromEnv();
     const wanted = given ?? fromEnv;
     if (wanted !== undefined) {
       const source: SubscriptionSource = given !== undefined ? 'argument' : 'environment';
@@ -205,7 +228,8 @@ export class AccountProfile {
    */
   async getAccessToken(options: { resource?: string; scope?: string; subscription?: string } = {}): Promise<AccountAccessToken> {
     const resource = resourceOf(options);
-    const subscription = options.subscription === undefined ? (await this.show()).id : (await this.resolve(options.subscription)).subscriptionId;
+    // The subscription other commands would use (the tenant, for an account that sees none).
+    const subscription = (await this.show(options.subscription)).id;
     const account = await this.auth.account();
     const token: AccessToken = await this.auth.getToken(resource);
     return {
@@ -243,12 +267,12 @@ export class AccountProfile {
   private inUse(subscriptions: KnownSubscription[], selected: string | undefined): KnownSubscription {
     if (selected !== undefined) {
       const still = subscriptions.find((s) => s.id === selected);
-      if (!still) throw new SubscriptionNotFoundError(`The subscription ${selected} chosen with 'tessera account set' is not visible to this account any more (or not yet listed: try tessera account list --refresh): choose another with tessera account set --subscription <id or name>.`);
+      if (!still) throw new SubscriptionUnavailableError(`The subscription ${selected} chosen with 'tessera account set' is not visible to this account any more (or not yet listed: try tessera account list --refresh): choose another with tessera account set --subscription <id or name>.`);
       return still;
     }
     const first = subscriptions.find((s) => s.state === 'Enabled');
     if (first) return first;
-    throw new SubscriptionNotFoundError(
+    throw new SubscriptionUnavailableError(
       subscriptions.length === 0
         ? 'No subscription is visible to this account (it holds no role in any; if it was given one since signing in, run tessera account list --refresh): ask an Owner for one, or give --subscription <id>.'
         : `None of this account's subscriptions is enabled (${named(subscriptions)}): see them with tessera account list --all.`,
@@ -259,12 +283,22 @@ export class AccountProfile {
   private async find(given: string): Promise<KnownSubscription> {
     const remembered = match(await this.known(), given);
     if (remembered.length === 1) return remembered[0]!;
-    const fresh = remembered.length === 0 ? match(await this.refresh(), given) : remembered;
-    if (fresh.length === 1) return fresh[0]!;
-    const shown = JSON.stringify(given.length > 80 ? `${given.slice(0, 80)}…` : given);
-    if (fresh.length > 1) throw new SubscriptionNotFoundError(`The subscription name ${shown} is ambiguous: ${fresh.length} subscriptions have it (${named(fresh)}). Give the id instead.`);
-    throw new SubscriptionNotFoundError(`Subscription ${shown} not found: it is neither the id nor the name of a subscription this account can see. Check the spelling, or see them with tessera account list --all.`);
+    return pickOne(remembered.length === 0 ? match(await this.refresh(), given) : remembered, given);
   }
+}
+
+/** The one subscription `matched` holds; an error naming `given` for none or several. */
+function pickOne(matched: KnownSubscription[], given: string): KnownSubscription {
+  if (matched.length === 1) return matched[0]!;
+  const shown = JSON.stringify(given.length > 80 ? `${given.slice(0, 80)}…` : given);
+  if (matched.length > 1) throw new SubscriptionNotFoundError(`The subscription name ${shown} is ambiguous: ${matched.length} subscriptions have it (${named(matched)}). Give the id instead.`);
+  throw new SubscriptionNotFoundError(`Subscription ${shown} not found: it is neither the id nor the name of a subscription this account can see. Check the spelling, or see them with tessera account list --all.`);
+}
+
+/** {@link SUBSCRIPTION_ENV}, trimmed; unset when absent or blank. */
+export function subscriptionFromEnv(): string | undefined {
+  const value = process.env[SUBSCRIPTION_ENV]?.trim();
+  return value === undefined || value === '' ? undefined : value;
 }
 
 /** The subscriptions whose id is `given`, else those whose name is (each without regard to case). */

@@ -85,7 +85,7 @@ export async function loginWithPassword(options: PasswordLoginOptions): Promise<
   };
   const dir = configDir(options.configDir);
   const previous = await withSessionLock(dir, async () => {
-    const old = await readSession(dir).catch(() => undefined);
+    const old = await readSession(dir, { toRevoke: true }).catch(() => undefined);
     await writeSession(dir, session);
     return old;
   });
@@ -100,7 +100,7 @@ export async function logout(options: { configDir?: string } & HttpClientOptions
   return withSessionLock(dir, async () => {
     let session: Session | undefined;
     try {
-      session = await readSession(dir);
+      session = await readSession(dir, { toRevoke: true });
     } catch {
       // A damaged session file cannot be revoked; removing it is all there is to do.
       return { signedOut: await removeSession(dir) };

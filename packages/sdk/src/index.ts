@@ -12,7 +12,7 @@
 export { Audience, TESSERA_CLI_CLIENT_ID, type AccessToken } from './audience.js';
 export { AbstractAuthentication, RENEW_BEFORE_EXPIRY_MS, renewalTime, type AuthenticationOptions } from './abstractAuthentication.js';
 export { CliAuthentication, type Account, type CliAuthenticationOptions } from './cliAuthentication.js';
-export { AccountProfile, CLOUD_NAME, SUBSCRIPTION_ENV, SubscriptionNotFoundError, resourceOf, type AccountAccessToken, type AccountUser, type SubscriptionAccount, type SubscriptionSource } from './accountProfile.js';
+export { AccountProfile, CLOUD_NAME, SUBSCRIPTION_ENV, SubscriptionNotFoundError, SubscriptionUnavailableError, resourceOf, subscriptionFromEnv, type AccountAccessToken, type AccountUser, type SubscriptionAccount, type SubscriptionSource } from './accountProfile.js';
 export { loginWithPassword, logout, type LogoutResult, type PasswordLoginOptions } from './cliLogin.js';
 export { BROWSER_SIGN_IN_TIMEOUT_MS, loginWithBrowser, signInWithBrowser, type BrowserLoginOptions, type OpenBrowser, type UserSignIn } from './browserLogin.js';
 export { loginWithDeviceCode, type DeviceCodeCallback, type DeviceCodeInfo, type DeviceCodeLoginOptions } from './deviceCodeLogin.js';

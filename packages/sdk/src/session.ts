@@ -167,20 +167,31 @@ function validSession(value: unknown, file: string): StoredSession {
  * token or a secret, and a file another account can write could point the CLI at a
  * server of its choosing. (POSIX only: Windows has no such mode bits.)
  */
-function refuseUnprotected(stat: { mode: number; uid: number }, file: string): void {
+function refuseUnprotected(stat: { mode: number; uid: number }, file: string, toRevoke: boolean): void {
   if (process.platform === 'win32') return;
-  const mode = stat.mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    throw new NotSignedInError(`the session file ${file} is not protected: its permissions are ${mode.toString(8).padStart(4, '0')}, and it must not be readable or writable by others. It is ignored: run chmod 600 ${file}, or tessera login again`);
-  }
   const uid = process.getuid?.();
   if (uid !== undefined && stat.uid !== uid) {
     throw new NotSignedInError(`the session file ${file} belongs to another user (uid ${stat.uid}), so it is ignored: sign in with tessera login`);
   }
+  const mode = stat.mode & 0o777;
+  // Read only to revoke it: a token others could read is revoked, not left valid; one others could write is not trusted even for that.
+  const refused = toRevoke ? 0o022 : 0o077;
+  if ((mode & refused) !== 0) {
+    throw new NotSignedInError(`the session file ${file} is not protected: its permissions are ${mode.toString(8).padStart(4, '0')}, and it must not be readable or writable by others. It is ignored: run chmod 600 ${file}, or tessera login again`);
+  }
+}
+
+/** How a session file is read. */
+export interface ReadSessionOptions {
+  /**
+   * Read to revoke it (a new sign-in replacing it, or logout): a file others may read is
+   * still read, so its exposed refresh token can be revoked; one others may write is not.
+   */
+  toRevoke?: boolean;
 }
 
 /** The session in `dir` (a user's, a service principal's or a managed identity's), or undefined when there is none. */
-export async function readStoredSession(dir: string): Promise<StoredSession | undefined> {
+export async function readStoredSession(dir: string, options: ReadSessionOptions = {}): Promise<StoredSession | undefined> {
   const file = sessionPath(dir);
   let handle: FileHandle;
   try {
@@ -193,7 +204,7 @@ export async function readStoredSession(dir: string): Promise<StoredSession | un
   let text: string;
   try {
     // Checked on the open file, not the path: nothing can swap the file in between.
-    refuseUnprotected(await handle.stat(), file);
+    refuseUnprotected(await handle.stat(), file, options.toRevoke === true);
     text = await handle.readFile('utf8');
   } finally {
     await handle.close();
@@ -211,8 +222,8 @@ export async function readStoredSession(dir: string): Promise<StoredSession | un
  * The user session in `dir`, or undefined when there is none. A service principal's
  * session is not a user's: it throws a {@link NotSignedInError} (use {@link readStoredSession}).
  */
-export async function readSession(dir: string): Promise<Session | undefined> {
-  const session = await readStoredSession(dir);
+export async function readSession(dir: string, options: ReadSessionOptions = {}): Promise<Session | undefined> {
+  const session = await readStoredSession(dir, options);
   if (session?.kind === 'servicePrincipal') {
     throw new NotSignedInError(`the session in ${sessionPath(dir)} is a service principal's (tessera login --service-principal), not a user's`);
   }

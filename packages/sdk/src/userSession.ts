@@ -62,7 +62,7 @@ export async function revokeSession(http: HttpClient, session: StoredSession): P
  */
 export async function storeSession(dir: string, session: StoredSession, http: HttpClient): Promise<Account> {
   const previous = await withSessionLock(dir, async () => {
-    const old = await readStoredSession(dir).catch(() => undefined);
+    const old = await readStoredSession(dir, { toRevoke: true }).catch(() => undefined);
     await writeSession(dir, session);
     return old;
   });

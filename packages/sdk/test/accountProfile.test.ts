@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { AccountProfile, SUBSCRIPTION_ENV, SubscriptionNotFoundError, resourceOf } from '../src/accountProfile.js';
+import { AccountProfile, SUBSCRIPTION_ENV, SubscriptionNotFoundError, SubscriptionUnavailableError, resourceOf } from '../src/accountProfile.js';
 import { ActiveDirectoryAuthentication } from '../src/activeDirectoryAuthentication.js';
 import { Audience, TESSERA_CLI_CLIENT_ID } from '../src/audience.js';
 import { loginWithPassword } from '../src/cliLogin.js';
@@ -93,7 +93,7 @@ describe('AccountProfile', () => {
     const { tenantId } = await profile.auth.account();
     assert.deepEqual([shown.id, shown.name, shown.tenantId], [tenantId, 'N/A(tenant level account)', tenantId]);
     assert.equal((await profile.getAccessToken()).subscription, tenantId);
-    await assert.rejects(profile.resolve(), (err: unknown) => err instanceof SubscriptionNotFoundError && /No subscription is visible to this account/.test(err.message));
+    await assert.rejects(profile.resolve(), (err: unknown) => err instanceof SubscriptionUnavailableError && /No subscription is visible to this account/.test(err.message));
   });
 
   test('resourceOf: a scope is its resource with /.default taken off; both at once, or another scope, is refused', () => {

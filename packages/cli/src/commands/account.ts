@@ -5,22 +5,12 @@
  * (az's `account alias` and `account subscription` commands).
  */
 import { Option, type Command } from 'commander';
-import { AccountProfile, Audience, SubscriptionNotFoundError, type ResourceManagement } from '@tessera/sdk';
+import { AccountProfile, Audience, resourceOf, type ResourceManagement } from '@tessera/sdk';
 import { parseGuid, parseSubscription } from '../parsers.js';
 import { signedIn } from '../signedIn.js';
 import { UsageError } from '../usageError.js';
 import { warn } from '../log.js';
 import { printing } from './action.js';
-
-/** Turns an unmatched or ambiguous subscription name into a usage error (exit 2), as a bad flag is. */
-async function usage<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof SubscriptionNotFoundError) throw new UsageError(err.message);
-    throw err;
-  }
-}
 
 const subscriptionFlag = (description: string) => new Option('-s, --subscription <id-or-name>', description).argParser(parseSubscription);
 
@@ -53,7 +43,7 @@ export function registerAccount(program: Command): void {
     .command('show')
     .description('show the subscription in use (or the one --subscription names) and who is signed in')
     .addOption(subscriptionFlag('a subscription id or name (default: the one in use)'))
-    .action(printing((o: { subscription?: string }) => usage(() => new AccountProfile().show(o.subscription)), 'account'));
+    .action(printing((o: { subscription?: string }) => new AccountProfile().show(o.subscription), 'account'));
 
   account
     .command('list')
@@ -75,7 +65,7 @@ export function registerAccount(program: Command): void {
     .addOption(subscriptionFlag('a subscription id or name').makeOptionMandatory())
     .action(
       printing(async (o: { subscription: string }) => {
-        await usage(() => new AccountProfile().set(o.subscription));
+        await new AccountProfile().set(o.subscription);
         return undefined; // az account set prints nothing
       }),
     );
@@ -89,14 +79,12 @@ export function registerAccount(program: Command): void {
     .action(
       printing((o: { resource?: string; scope?: string; subscription?: string }) => {
         if (o.resource !== undefined && o.scope !== undefined) throw new UsageError('--resource and --scope cannot be used together.');
-        return usage(async () => {
-          try {
-            return await new AccountProfile().getAccessToken(o);
-          } catch (err) {
-            if (err instanceof TypeError) throw new UsageError(err.message);
-            throw err;
-          }
-        });
+        try {
+          resourceOf(o); // a scope that names no resource is a usage error, found before any request
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        return new AccountProfile().getAccessToken(o);
       }),
     );
 
