@@ -5,11 +5,11 @@
  * and the global --debug, --verbose, --only-show-errors and per-resource `-o table`.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { TESSERA_BIN, childEnv, tessera, tesseraJson, type CliResult } from './helpers/cli.js';
+import { TESSERA_BIN, tessera, tesseraJson, type CliResult } from './helpers/cli.js';
+import { run } from './helpers/install.js';
 import { removeTempDirs, tempDir } from './helpers/tempDirs.js';
 import { ADMIN_PASSWORD, startTestServer, type TestServer } from './helpers/testServer.js';
 
@@ -267,15 +267,7 @@ describe('where settings come from', () => {
 
 /** Runs tessera as uid/gid 65534 (nobody), as an ordinary user would run it. */
 function asNobody(args: string[], extra: Record<string, string>, cwd: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, TESSERA_BIN, ...args], { env: childEnv({ ...extra, HOME: extra.TESSERA_CONFIG_DIR! }), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, TESSERA_BIN, ...args], { ...extra, HOME: extra.TESSERA_CONFIG_DIR! }, { cwd });
 }
 
 describe('the session file and the server it names', () => {
