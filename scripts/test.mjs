@@ -111,7 +111,9 @@ const versionText = pg.version.replace(/^postgres \(PostgreSQL\) /, 'PostgreSQL 
 console.error(`${TAG} ${versionText} on ${new URL(pg.url).host} (throwaway cluster); ${files.length} test file(s)`);
 
 const code = await new Promise((resolve) => {
-  runner = spawn(process.execPath, ['--test', '--test-reporter=spec', ...concurrencyOption(), ...nodeTestOptions, ...files], {
+  // The spec reporter on stdout; the slowest files, once the run is over, on stderr.
+  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', `--test-reporter=${path.join(ROOT, 'scripts', 'slowest-files.mjs')}`, '--test-reporter-destination=stderr'];
+  runner = spawn(process.execPath, ['--test', ...reporters, ...concurrencyOption(), ...nodeTestOptions, ...files], {
     stdio: 'inherit',
     env: { ...process.env, TESSERA_TEST_PG_URL: pg.url },
   });

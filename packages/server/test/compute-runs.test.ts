@@ -168,17 +168,20 @@ print("env", " ".join(sorted(os.environ)))
     await createCompute(world, 'forks', { type: 'None' }, 3);
     const probe = await liveness();
     try {
+      // The parent sleeps only once its child has connected (the child says so on a pipe),
+      // so a slow start on a loaded machine cannot end a run before its child exists.
       const forker = `
 import os, socket, subprocess, sys, time
-code = "import socket,time\\ns=socket.create_connection(('127.0.0.1', ${probe.port}))\\ntime.sleep(600)"
-subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+code = "import socket,sys,time\\ns=socket.create_connection(('127.0.0.1', ${probe.port}))\\nprint('connected', flush=True)\\ntime.sleep(600)"
+child = subprocess.Popen([sys.executable, "-c", code], start_new_session=True, stdout=subprocess.PIPE)
+child.stdout.readline()
 time.sleep(float(sys.argv[1]))
 `;
       await submitJob(world, 'forker', 'forks', 'python f.py 1', { 'f.py': forker });
       await submitJob(world, 'canceled', 'forks', 'python f.py 600', { 'f.py': forker });
-      await submitJob(world, 'slow', 'forks', 'python f.py 600', { 'f.py': forker }, { limits: { timeout: 2 } });
+      await submitJob(world, 'slow', 'forks', 'python f.py 600', { 'f.py': forker }, { limits: { timeout: 6 } });
       await waitForJob(world, 'canceled', (j) => j.properties.status === 'Running');
-      for (let i = 0; probe.sockets.length < 3 && i < 100; i++) await sleep(100);
+      for (let i = 0; probe.sockets.length < 3 && i < 300; i++) await sleep(100);
       assert.equal(probe.sockets.length, 3, 'each run started its child');
       const cancel = await call(world.url(`${world.ws}/jobs/canceled/cancel`), { method: 'POST', token: world.admin });
       assert.equal(cancel.status, 202);
