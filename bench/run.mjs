@@ -13,12 +13,14 @@
 //      requests/s and deployment cold start (sandbox.mjs; needs wrk and bubblewrap)
 //   9. the token path under conditional access: client-credentials and refresh grants with
 //      0, 10 and 100 enabled policies, ratio to none (conditionalAccess.mjs)
+//  10. the CLI's start: `tessera --version`, `--help`, `account show`, `group list`, wall
+//      time and CPU per invocation beside bare `node -e ""` (cliStart.mjs)
 // Figures are medians over rounds; the machine is shared and noisy, so compare ratios.
 // What a selected measurement needs from Debian (wrk, gunicorn, Flask, bubblewrap) is checked
 // before anything starts; each figure is printed as soon as it is measured, and saved to
 // bench/results/latest.json as it goes.
 // BENCH_ONLY=scoring (or a comma-separated list of signin, interactive, clientCredentials,
-// rbac, scoring, sandbox, conditionalAccess) runs only those measurements; the default runs them all.
+// rbac, scoring, sandbox, conditionalAccess, cliStart) runs only those measurements; the default runs them all.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,13 +33,14 @@ import { measureInteractiveSignIns } from './interactiveSignIn.mjs';
 import { measureScoring, printScoring } from './scoring.mjs';
 import { measureSandbox, printSandbox } from './sandbox.mjs';
 import { measureConditionalAccess, printConditionalAccess } from './conditionalAccess.mjs';
+import { measureCliStart, printCliStart } from './cliStart.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const PASSWORD = 'Bench-operator-secret-42';
 const CLI_CLIENT = '3c8a5a4e-0f7d-4b8e-9d3a-7e2b1c6f9a01';
-const MEASURES = ['signin', 'interactive', 'clientCredentials', 'rbac', 'scoring', 'sandbox', 'conditionalAccess'];
+const MEASURES = ['signin', 'interactive', 'clientCredentials', 'rbac', 'scoring', 'sandbox', 'conditionalAccess', 'cliStart'];
 const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 const unknown = only.filter((m) => !MEASURES.includes(m));
 if (unknown.length > 0) throw new Error(`BENCH_ONLY names unknown measurement(s) ${unknown.join(', ')}; choose from ${MEASURES.join(', ')}`);
@@ -184,6 +187,11 @@ try {
     result.conditionalAccess = await measureConditionalAccess({ url, pid: child.pid, adminPassword: PASSWORD, seconds: SECONDS, rounds: ROUNDS });
     save();
     printConditionalAccess(result.conditionalAccess, row, fmt);
+  }
+  if (runs('cliStart')) {
+    result.cliStart = await measureCliStart({ url, adminPassword: PASSWORD, rounds: ROUNDS });
+    save();
+    printCliStart(result.cliStart, row, fmt);
   }
   console.log(`\nAll figures: ${path.relative(process.cwd(), resultsFile)}`);
 } finally {

@@ -1,7 +1,8 @@
 /**
  * `--debug`'s HTTP lines: each request's method and URL, its headers, and the answer's
- * status, time and request id, read from the diagnostics channels Node's fetch (undici)
- * publishes, so every request the SDK sends is seen without the SDK knowing. Never a
+ * status, time and request id, read from the diagnostics channels Node publishes, both
+ * node:http's and fetch's (undici's): the SDK sends JSON with the one and uploads and
+ * downloads with the other, and every request is seen without the SDK knowing. Never a
  * secret: credentials in headers and query parameters are replaced by `***`, and no body
  * is printed (token answers, keys and secrets travel in bodies).
  */
@@ -64,6 +65,31 @@ function guarded<T>(handle: (message: T) => void): (message: unknown) => void {
   };
 }
 
+/** What the node:http channels hand over: a ClientRequest, and its IncomingMessage. */
+interface NodeClientRequest {
+  method: string;
+  protocol: string;
+  path: string;
+  getHeader(name: string): unknown;
+  getRawHeaderNames(): string[];
+}
+
+interface NodeIncomingMessage {
+  statusCode?: number;
+  rawHeaders: string[];
+}
+
+function nodeOrigin(request: NodeClientRequest): string {
+  return `${request.protocol}//${String(request.getHeader('host'))}`;
+}
+
+function nodeHeaders(request: NodeClientRequest): string[] {
+  return request.getRawHeaderNames().flatMap((name) => {
+    const value = request.getHeader(name);
+    return [name, Array.isArray(value) ? value.join(', ') : String(value)];
+  });
+}
+
 let started = false;
 
 /** Prints every HTTP request and answer of this process as DEBUG lines (once started, for the process's life). */
@@ -81,6 +107,20 @@ export function startHttpDebug(): void {
     const ms = start === undefined ? '?' : (performance.now() - start).toFixed(0);
     const id = redactedHeaders(response.headers).find((l) => /^x-ms-request-id:/i.test(l) || /^request-id:/i.test(l));
     debug(`Response: ${response.statusCode} ${request.method} ${request.origin}${redactedPath(request.path).split('?')[0]} in ${ms} ms${id ? ` (${id})` : ''}`);
+  }));
+  diagnostics.subscribe('http.client.request.start', guarded(({ request }: { request: NodeClientRequest }) => {
+    began.set(request, performance.now());
+    debug(`Request: ${request.method} ${nodeOrigin(request)}${redactedPath(request.path)}`);
+    for (const line of redactedHeaders(nodeHeaders(request))) debug(`Request header: ${line}`);
+  }));
+  diagnostics.subscribe('http.client.response.finish', guarded(({ request, response }: { request: NodeClientRequest; response: NodeIncomingMessage }) => {
+    const start = began.get(request);
+    const ms = start === undefined ? '?' : (performance.now() - start).toFixed(0);
+    const id = redactedHeaders(response.rawHeaders).find((l) => /^x-ms-request-id:/i.test(l) || /^request-id:/i.test(l));
+    debug(`Response: ${response.statusCode ?? '?'} ${request.method} ${nodeOrigin(request)}${redactedPath(request.path).split('?')[0]} in ${ms} ms${id ? ` (${id})` : ''}`);
+  }));
+  diagnostics.subscribe('http.client.request.error', guarded(({ request, error }: { request: NodeClientRequest; error: { code?: unknown; name?: unknown } }) => {
+    debug(`Request failed: ${request.method} ${nodeOrigin(request)}${redactedPath(request.path).split('?')[0]}: ${String(error.code ?? error.name ?? 'error')}`);
   }));
   diagnostics.subscribe('undici:request:error', guarded(({ request, error }: { request: UndiciRequest; error: { code?: unknown; name?: unknown } }) => {
     debug(`Request failed: ${request.method} ${request.origin}${redactedPath(request.path).split('?')[0]}: ${String(error.code ?? error.name ?? 'error')}`);

@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { yaml } from './yaml.js';
 import { interpreterOf, isExperimentName, splitCommandLine } from '@tessera/sdk';
 import { UsageError } from './usageError.js';
 
@@ -107,7 +107,7 @@ export function readJobFile(file: string): JobSpec {
     if (err instanceof UsageError) throw err;
     throw fail(`cannot read it (${(err as NodeJS.ErrnoException).code ?? 'unreadable'}).`);
   }
-  const parsed = parseDocument(text, { uniqueKeys: true });
+  const parsed = yaml().parseDocument(text, { uniqueKeys: true });
   if (parsed.errors.length > 0) {
     const first = parsed.errors[0]!;
     const pos = first.linePos?.[0];

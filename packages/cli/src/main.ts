@@ -5,7 +5,7 @@
  */
 import { CommanderError } from 'commander';
 import { SubscriptionNotFoundError, TesseraApiError } from '@tessera/sdk';
-import { CLI_VERSION, buildProgram } from './program.js';
+import { CLI_VERSION } from './version.js';
 import { UsageError } from './usageError.js';
 import { info } from './log.js';
 
@@ -24,6 +24,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const started = performance.now();
   try {
+    // Every command's module is loaded only past the `--version` answer above.
+    const { buildProgram } = await import('./program.js');
     await buildProgram().parseAsync(argv, { from: 'user' });
     info(`Command ran in ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     return 0;

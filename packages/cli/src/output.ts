@@ -4,7 +4,7 @@
  * (tab-separated values, no header, for scripts) or `none` (nothing: only the exit
  * status tells).
  */
-import { stringify as toYaml } from 'yaml';
+import { yaml } from './yaml.js';
 
 /** The values `--output` takes. */
 export const OUTPUT_FORMATS = ['json', 'jsonc', 'yaml', 'yamlc', 'table', 'tsv', 'none'] as const;
@@ -75,7 +75,7 @@ export function formatOutput(result: unknown, format: OutputFormat): string {
   if (format === 'jsonc') return `${colourJson(JSON.stringify(result, null, 2))}\n`;
   if (format === 'yaml' || format === 'yamlc') {
     // Through JSON first, so SDK objects print as their toJSON() and undefined fields vanish.
-    const text = toYaml(JSON.parse(JSON.stringify(result)) as unknown, { lineWidth: 0 });
+    const text = yaml().stringify(JSON.parse(JSON.stringify(result)) as unknown, { lineWidth: 0 });
     return format === 'yaml' ? text : colourYaml(text);
   }
   if (isScalar(result)) return `${cell(result)}\n`;

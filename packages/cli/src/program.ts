@@ -24,8 +24,9 @@ import { registerIdentity } from './commands/identity.js';
 import { registerNode } from './commands/node.js';
 import { registerCa } from './commands/ca.js';
 
-/** The CLI's version, printed by `tessera --version` (or -V). */
-export const CLI_VERSION = '0.1.0';
+import { CLI_VERSION } from './version.js';
+
+export { CLI_VERSION };
 
 /** Builds the program; parse errors throw a CommanderError instead of exiting. */
 export function buildProgram(): Command {

@@ -3,6 +3,11 @@
  * a URL's query string (where a refresh token may travel).
  */
 
+/** An answer's headers by name: fetch's `Headers`, or node:http's behind the same `get`. */
+export interface HeaderLookup {
+  get(name: string): string | null;
+}
+
 /** What the server said when it refused a request, from either of its error shapes. */
 export class TesseraApiError extends Error {
   /** HTTP status. */
@@ -30,7 +35,7 @@ export class TesseraApiError extends Error {
    * Builds the error from a failed response's status, parsed body and headers.
    * @example TesseraApiError.fromResponse(401, { error: { code: 'AuthenticationFailed', message: '…' } }, headers)
    */
-  static fromResponse(status: number, body: unknown, headers: Headers): TesseraApiError {
+  static fromResponse(status: number, body: unknown, headers: HeaderLookup): TesseraApiError {
     const requestId = headers.get('x-ms-request-id') ?? undefined;
     const retry = Number(headers.get('retry-after'));
     const retryAfter = Number.isFinite(retry) && retry > 0 ? retry : undefined;

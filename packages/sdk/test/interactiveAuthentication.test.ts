@@ -19,7 +19,7 @@ import { DeployClient } from '../src/deployClient.js';
 import { deviceCodeSignIn, type DeviceCodeInfo } from '../src/deviceCodeLogin.js';
 import { Directory } from '../src/directory.js';
 import { NotSignedInError } from '../src/errors.js';
-import { HttpClient } from '../src/http.js';
+import { HttpClient, type HttpRequest } from '../src/http.js';
 import { InteractiveLoginAuthentication, interactiveSessionDir } from '../src/interactiveLoginAuthentication.js';
 import { readSession, sessionPath } from '../src/session.js';
 import { TesseraClient } from '../src/tesseraClient.js';
@@ -217,47 +217,44 @@ describe('DeployClient with an Azure AD context', () => {
 describe('the device-code poller', () => {
   test('after slow_down it waits the interval plus five seconds, for that poll and every later one', async () => {
     // Catch the device code as it arrives, to poll once ourselves just before the poller does.
-    const realFetch = globalThis.fetch;
     let deviceCode: string | undefined;
-    globalThis.fetch = async (input, init) => {
-      const response = await realFetch(input, init);
-      if (String(input).endsWith('/oauth2/v2.0/devicecode')) deviceCode = ((await response.clone().json()) as { device_code: string }).device_code;
-      return response;
-    };
+    class CatchingDeviceCode extends HttpClient {
+      override async send<T>(request: HttpRequest): Promise<T> {
+        const answer = await super.send<T>(request);
+        if (request.url.endsWith('/oauth2/v2.0/devicecode')) deviceCode = (answer as { device_code: string }).device_code;
+        return answer;
+      }
+    }
     const tokenUrl = `${server.url}/organizations/oauth2/v2.0/token`;
     const waits: number[] = [];
     let info: DeviceCodeInfo | undefined;
-    try {
-      const response = await deviceCodeSignIn(new HttpClient(), {
-        deviceCodeUrl: `${server.url}/organizations/oauth2/v2.0/devicecode`,
-        tokenUrl,
-        clientId: TESSERA_CLI_CLIENT_ID,
-        target: { scope: `${Audience.ControlPlane}/.default openid profile offline_access` },
-        grantType: 'urn:ietf:params:oauth:grant-type:device_code',
-        onMessage: (_message, shown) => (info = shown),
-        sleep: async (ms) => {
-          waits.push(ms);
-          if (waits.length === 2) {
-            // The user approves while the poller waits out its longer interval.
-            await Promise.all([sleep(ms), signInThroughBrowser(info!.verificationUri, { username: 'ada', password: ADA_PASSWORD, userCode: info!.userCode, tag: 'sdk-slow-down' })]);
-            return;
-          }
-          await sleep(ms);
-          if (waits.length === 1) {
-            // A poll of our own right before the poller's makes the poller's too fast: the server says slow_down.
-            const ours = await realFetch(tokenUrl, {
-              method: 'POST',
-              headers: { 'content-type': 'application/x-www-form-urlencoded' },
-              body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: TESSERA_CLI_CLIENT_ID, device_code: deviceCode! }),
-            });
-            assert.equal(((await ours.json()) as { error: string }).error, 'authorization_pending');
-          }
-        },
-      });
-      assert.equal(claimsOf(response.access_token).preferred_username, 'ada@tessera.local');
-    } finally {
-      globalThis.fetch = realFetch;
-    }
+    const response = await deviceCodeSignIn(new CatchingDeviceCode(), {
+      deviceCodeUrl: `${server.url}/organizations/oauth2/v2.0/devicecode`,
+      tokenUrl,
+      clientId: TESSERA_CLI_CLIENT_ID,
+      target: { scope: `${Audience.ControlPlane}/.default openid profile offline_access` },
+      grantType: 'urn:ietf:params:oauth:grant-type:device_code',
+      onMessage: (_message, shown) => (info = shown),
+      sleep: async (ms) => {
+        waits.push(ms);
+        if (waits.length === 2) {
+          // The user approves while the poller waits out its longer interval.
+          await Promise.all([sleep(ms), signInThroughBrowser(info!.verificationUri, { username: 'ada', password: ADA_PASSWORD, userCode: info!.userCode, tag: 'sdk-slow-down' })]);
+          return;
+        }
+        await sleep(ms);
+        if (waits.length === 1) {
+          // A poll of our own right before the poller's makes the poller's too fast: the server says slow_down.
+          const ours = await fetch(tokenUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: TESSERA_CLI_CLIENT_ID, device_code: deviceCode! }),
+          });
+          assert.equal(((await ours.json()) as { error: string }).error, 'authorization_pending');
+        }
+      },
+    });
+    assert.equal(claimsOf(response.access_token).preferred_username, 'ada@tessera.local');
     assert.equal(waits[0], 1000, 'the interval the server asked for');
     assert.ok(waits.length >= 2 && waits.slice(1).every((w) => w === 6000), `waits: ${waits.join(', ')}`);
   });
