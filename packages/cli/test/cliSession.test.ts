@@ -96,7 +96,9 @@ describe('tessera login and account', () => {
     assert.equal(tokenRequests().length, before);
     assert.equal(first.tokenType, 'Bearer');
     assert.equal(first.tenant, server.running.bootstrap.tenantId);
-    assert.equal(first.expiresOn, new Date(first.expires_on * 1000).toISOString());
+    // As az prints it: local time with microseconds, the same instant as expires_on.
+    assert.match(first.expiresOn, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{6}$/);
+    assert.equal(new Date(first.expiresOn).getTime(), first.expires_on * 1000);
     assert.ok(first.expires_on > Date.now() / 1000 + 3000);
   });
 

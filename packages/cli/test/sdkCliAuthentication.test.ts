@@ -133,4 +133,17 @@ describe('CliAuthentication', () => {
     assert.equal(check.status, 400);
     assert.match(String(check.body.error_description), /invalid, expired or revoked/);
   });
+
+  test('sign-ins for one account at once all succeed: a 429 "another sign-in is being checked" is waited out', async () => {
+    const before = tokenRequests().length;
+    const dirs = [tempDir('sdk-config'), tempDir('sdk-config'), tempDir('sdk-config')];
+    await Promise.all(dirs.map((configDir) => loginWithPassword({ server: server.url, username: 'admin', password: ADMIN_PASSWORD, configDir })));
+    const sessions = dirs.map(readSessionFile);
+    assert.equal(new Set(sessions.map((s) => s.objectId)).size, 1, 'all three are the admin');
+    assert.equal(new Set(sessions.map((s) => s.refreshToken)).size, 3, 'each its own session');
+    const answers = tokenRequests().slice(before).map((r) => r.status);
+    // The server checks one password per account at a time: the others were told to wait.
+    assert.ok(answers.includes(429), `the server refused none of them: ${answers.join(' ')}`);
+    assert.equal(answers.filter((s) => s === 200).length, 3);
+  });
 });

@@ -50,7 +50,7 @@ export interface SubscriptionAccount {
 /** What `az account get-access-token` prints, plus the epoch seconds newer az adds. */
 export interface AccountAccessToken {
   accessToken: string;
-  /** ISO 8601, in UTC. */
+  /** Local time as az prints it: `2026-12-07 16:40:00.000000` (see {@link azLocalTime}). */
   expiresOn: string;
   /** Epoch seconds. */
   expires_on: number;
@@ -234,7 +234,7 @@ export class AccountProfile {
     const token: AccessToken = await this.auth.getToken(resource);
     return {
       accessToken: token.token,
-      expiresOn: new Date(token.expiresOn * 1000).toISOString(),
+      expiresOn: azLocalTime(token.expiresOn),
       expires_on: token.expiresOn,
       subscription,
       tenant: account.tenantId,
@@ -293,6 +293,17 @@ function pickOne(matched: KnownSubscription[], given: string): KnownSubscription
   const shown = JSON.stringify(given.length > 80 ? `${given.slice(0, 80)}…` : given);
   if (matched.length > 1) throw new SubscriptionNotFoundError(`The subscription name ${shown} is ambiguous: ${matched.length} subscriptions have it (${named(matched)}). Give the id instead.`);
   throw new SubscriptionNotFoundError(`Subscription ${shown} not found: it is neither the id nor the name of a subscription this account can see. Check the spelling, or see them with tessera account list --all.`);
+}
+
+/**
+ * An epoch time as az prints `expiresOn`: local time, `YYYY-MM-DD HH:MM:SS.ffffff`
+ * (Python's str(datetime)), which scripts written for az parse; `expires_on` has the epoch.
+ */
+export function azLocalTime(epochSeconds: number): string {
+  const d = new Date(epochSeconds * 1000);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const micros = String(d.getMilliseconds() * 1000).padStart(6, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${micros}`;
 }
 
 /** {@link SUBSCRIPTION_ENV}, trimmed; unset when absent or blank. */

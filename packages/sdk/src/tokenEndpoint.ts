@@ -3,8 +3,9 @@
  * first-party public client, the password grant (sign-in) and the refresh-token grant;
  * as a service principal, the client-credentials grant (a secret or a client assertion).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TESSERA_CLI_CLIENT_ID } from './audience.js';
-import { TesseraConnectionError } from './errors.js';
+import { TesseraApiError, TesseraConnectionError } from './errors.js';
 import type { HttpClient } from './http.js';
 
 /** The token endpoint's successful answer (v2 shape). */
@@ -39,7 +40,7 @@ function checked(response: TokenResponse | undefined): TokenResponse {
 /** Signs in with a username and password (ROPC) for `resource`, with an id token and a refresh token. */
 export async function passwordGrant(
   http: HttpClient,
-  input: { server: string; tenant: string; username: string; password: string; resource: string; clientId?: string },
+  input: { server: string; tenant: string; username: string; password: string; resource: string; clientId?: string; sleep?: (ms: number) => Promise<unknown> },
 ): Promise<TokenResponse> {
   const form = {
     grant_type: 'password',
@@ -48,8 +49,24 @@ export async function passwordGrant(
     password: input.password,
     scope: `${defaultScope(input.resource)} openid profile offline_access`,
   };
-  return checked(await http.send<TokenResponse>({ method: 'POST', url: tokenUrl(input.server, input.tenant), form }));
+  // The server checks one password per account at a time (and spaces out checks after
+  // failures) and says how long to wait: a short wait is waited out, as a person would
+  // retry, so two terminals signing in at once both succeed. A long one is the caller's.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return checked(await http.send<TokenResponse>({ method: 'POST', url: tokenUrl(input.server, input.tenant), form }));
+    } catch (err) {
+      const retryAfter = err instanceof TesseraApiError && err.status === 429 ? err.retryAfter : undefined;
+      if (retryAfter === undefined || retryAfter > PASSWORD_RETRY_MAX_WAIT_SEC || attempt >= PASSWORD_ATTEMPTS) throw err;
+      await (input.sleep ?? sleep)(retryAfter * 1000);
+    }
+  }
 }
+
+/** Tries of a password sign-in the server asked to retry shortly (429 with Retry-After). */
+const PASSWORD_ATTEMPTS = 3;
+/** The longest Retry-After a password sign-in waits out by itself. */
+const PASSWORD_RETRY_MAX_WAIT_SEC = 5;
 
 /** Redeems (and so rotates) a refresh token for a token for `resource`. */
 export async function refreshGrant(
