@@ -3,6 +3,8 @@
 // Each case is run one invocation at a time; wall time (median) and CPU per invocation
 // (the children's user+system time from /proc/self/stat, which the noisy machine disturbs
 // less) are reported, with each case's ratio to `node -e ""`.
+// BENCH_CLI_BASELINE=<another checkout>/packages/cli/bin/tessera.js runs the same cases with
+// that CLI too, in the same rounds, so a change is measured against what it replaces.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,13 +37,14 @@ export async function measureCliStart({ url, adminPassword, rounds, perRound = 1
   try {
     await loginWithPassword({ server: url, username: 'admin', password: adminPassword, configDir });
     const env = { ...process.env, TESSERA_CONFIG_DIR: configDir, NODE_OPTIONS: '' };
-    const cases = [
-      ['node -e ""', ['-e', '']],
-      ['tessera --version', [TESSERA, '--version']],
-      ['tessera --help', [TESSERA, '--help']],
-      ['tessera account show (session file only)', [TESSERA, 'account', 'show']],
-      ['tessera group list (one ARM call)', [TESSERA, 'group', 'list']],
+    const commands = (bin, tag) => [
+      [`tessera --version${tag}`, [bin, '--version']],
+      [`tessera --help${tag}`, [bin, '--help']],
+      [`tessera account show (no network)${tag}`, [bin, 'account', 'show']],
+      [`tessera group list (one ARM call)${tag}`, [bin, 'group', 'list']],
     ];
+    const baseline = process.env.BENCH_CLI_BASELINE;
+    const cases = [['node -e ""', ['-e', '']], ...commands(TESSERA, ''), ...(baseline ? commands(path.resolve(baseline), ' [baseline]') : [])];
     const samples = new Map(cases.map(([label]) => [label, { wall: [], cpu: [] }]));
     for (const [, args] of cases) once(args, env); // warm the file cache
     // Rounds alternate the cases, so a noisy moment falls on all of them.
@@ -65,4 +68,8 @@ export async function measureCliStart({ url, adminPassword, rounds, perRound = 1
 
 export function printCliStart(rows, row, fmt) {
   for (const r of rows) row(`CLI: ${r.label}`, `${fmt(r.wallMs)} ms wall, ${fmt(r.cpuMs)} CPU-ms   (${fmt(r.wallRatio)}x / ${fmt(r.cpuRatio)}x bare Node)`);
+  for (const r of rows) {
+    const base = rows.find((b) => b.label === `${r.label} [baseline]`);
+    if (base) row(`CLI: ${r.label.replace(/^tessera /, '')}, this/baseline`, `${fmt(r.wallMs / base.wallMs)}x wall, ${fmt(r.cpuMs / base.cpuMs)}x CPU`);
+  }
 }
