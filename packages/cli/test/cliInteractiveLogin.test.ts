@@ -96,7 +96,7 @@ class RunningCli {
   }
 
   /** Waits until stderr matches `pattern`; fails if the command ends first. */
-  async waitForStderr(pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  async waitForStderr(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     let ended = false;
     void this.exited.then(() => (ended = true));
@@ -267,7 +267,8 @@ describe('tessera login in the browser', () => {
     const result = await tessera(['login', '--server', url, '--timeout', '2'], { ...env, BROWSER: 'true' });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^ERROR: The sign-in in the browser did not finish within 2 s\. Try again, or sign in with a code on another device \(tessera login --use-device-code\)\.$/m);
-    assert.ok(Date.now() - started < 15_000);
+    // The 2 s asked for, not the 300 s default (with room for a slow start on a loaded machine).
+    assert.ok(Date.now() - started < 60_000);
     assert.ok(!fs.existsSync(sessionFile(env)));
   });
 });

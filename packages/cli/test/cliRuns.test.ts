@@ -172,7 +172,7 @@ describe('tessera ml run', () => {
     const dir = sourceDir({ 'sleep.mjs': "console.log('sleeping');\nsetTimeout(() => {}, 120000);\n" });
     const run = await tesseraJson<JobResource>(['ml', 'run', 'submit', ...ws, '--compute', 'cpu', '--script', 'sleep.mjs', '--source-directory', dir], env);
     const r = new Run(workspace, run.name);
-    for (let i = 0; i < 100 && (await r.getStatus()) !== 'Running'; i++) await new Promise((res) => setTimeout(res, 200));
+    for (const deadline = Date.now() + 60_000; (await r.getStatus()) !== 'Running' && Date.now() < deadline; ) await new Promise((res) => setTimeout(res, 200));
     const canceled = await tesseraJson<JobResource>(['ml', 'run', 'cancel', ...ws, '--name', run.name], env);
     assert.ok(['Canceled', 'Running'].includes(canceled.properties.status));
     await fails(['ml', 'job', 'stream', ...ws, '--name', run.name], 1, /ended Canceled/);

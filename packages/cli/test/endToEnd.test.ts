@@ -112,18 +112,26 @@ describe('a new user, end to end over HTTPS', { timeout: 180_000 }, () => {
     const body = JSON.stringify({ username: 'admin', password: adminPassword });
     const socket = tls.connect({ host: '127.0.0.1', port, ca: fs.readFileSync(caFile, 'utf8') });
     await once(socket, 'secureConnect');
+    // With Expect: 100-continue the server says when it has read the request's head, so
+    // the signal comes only once the request is in flight, however slow the machine.
+    const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
     let received = '';
+    let headRead!: () => void;
+    const inFlight = new Promise<void>((resolve) => (headRead = resolve));
     const response = new Promise<{ head: string; body: string }>((resolve) => {
       socket.on('data', (d: Buffer) => {
         received += d.toString();
-        const split = received.indexOf('\r\n\r\n');
-        const length = Number(/content-length: *(\d+)/i.exec(received)?.[1] ?? NaN);
-        if (split >= 0 && received.length - split - 4 >= length) resolve({ head: received.slice(0, split), body: received.slice(split + 4) });
+        if (received.length < CONTINUE.length && CONTINUE.startsWith(received)) return; // the interim answer, still arriving
+        headRead();
+        const final = received.startsWith(CONTINUE) ? received.slice(CONTINUE.length) : received;
+        const split = final.indexOf('\r\n\r\n');
+        const length = Number(/content-length: *(\d+)/i.exec(final)?.[1] ?? NaN);
+        if (split >= 0 && final.length - split - 4 >= length) resolve({ head: final.slice(0, split), body: final.slice(split + 4) });
       });
     });
     // The request's head and half its body arrive before the signal; the rest after it.
-    socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 12)}`);
-    await sleep(300);
+    socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n\r\n${body.slice(0, 12)}`);
+    await inFlight;
     serve.signal('SIGTERM');
     await serve.waitForStderr(/SIGTERM: finishing the requests in flight/);
     await sleep(200);

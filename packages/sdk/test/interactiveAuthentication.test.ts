@@ -72,7 +72,10 @@ function noBrowser(calls: string[]): (url: string) => never {
 }
 
 before(async () => {
-  server = await startLiveServer({ TESSERA_DEVICE_CODE_INTERVAL_SEC: '1' });
+  // Three seconds between device-code polls: the server says slow_down to a poll within two
+  // seconds of the last one, so the slow_down test's back-to-back polls stay back to back on a
+  // loaded machine (at one second it would be half a second).
+  server = await startLiveServer({ TESSERA_DEVICE_CODE_INTERVAL_SEC: '3' });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tessera-sdk-interactive-'));
   const admin = new TesseraClient(server.url, new CliAuthentication({ configDir: await cliSignedIn() }));
   await new Directory(admin).createUser({ userName: 'ada', password: ADA_PASSWORD, displayName: 'Ada' });
@@ -195,7 +198,7 @@ describe('DeployClient with an Azure AD context', () => {
     assert.deepEqual(await client.listServices(), []);
     assert.equal(shown.length, 1);
     assert.match(shown[0]!.message, new RegExp(`open the page ${server.url}/devicelogin and enter the code ${shown[0]!.userCode}`));
-    assert.equal(shown[0]!.interval, 1);
+    assert.equal(shown[0]!.interval, 3);
     assert.equal((await client.me()).userName, 'ada');
     const oauth = (await requests()).slice(before).filter((r) => r.includes('oauth2'));
     assert.equal(oauth[0], 'POST /tessera.local/oauth2/devicecode', 'the v1 device-code endpoint, with resource=');
@@ -255,7 +258,7 @@ describe('the device-code poller', () => {
       },
     });
     assert.equal(claimsOf(response.access_token).preferred_username, 'ada@tessera.local');
-    assert.equal(waits[0], 1000, 'the interval the server asked for');
-    assert.ok(waits.length >= 2 && waits.slice(1).every((w) => w === 6000), `waits: ${waits.join(', ')}`);
+    assert.equal(waits[0], 3000, 'the interval the server asked for');
+    assert.ok(waits.length >= 2 && waits.slice(1).every((w) => w === 8000), `waits: ${waits.join(', ')}`);
   });
 });

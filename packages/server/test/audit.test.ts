@@ -32,18 +32,27 @@ for (const kind of STORE_KINDS) {
     });
     after(() => server.close());
 
-    /** The records, once the writes made after each response have landed. */
-    async function records(query = ''): Promise<Record[]> {
-      await sleep(50);
-      const res = await call<{ value: Record[] }>(`${server.url}/admin/auditRecords${query}`, { token: admin });
-      assert.equal(res.status, 200, JSON.stringify(res.body));
-      return res.body.value;
+    /**
+     * The records. Each is written after its response: `landed` says which ones the caller
+     * waits for (read again until it holds, for up to 30 s on a loaded machine); without it,
+     * one short wait, for checks that something is absent.
+     */
+    async function records(query = '', landed?: (all: Record[]) => boolean): Promise<Record[]> {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        await sleep(50);
+        const res = await call<{ value: Record[] }>(`${server.url}/admin/auditRecords${query}`, { token: admin });
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        if (!landed || landed(res.body.value) || Date.now() > deadline) return res.body.value;
+      }
     }
+    /** Whether the records of every response in `responses` are in `all`. */
+    const recorded = (...responses: { headers: Headers }[]) => (all: Record[]) => responses.every((res) => all.some((r) => r.requestId === res.headers.get('x-ms-request-id')));
 
     it('a management change is recorded with the action, the scope, the actor and the request id', async () => {
       const created = await call(`${server.url}/v1.0/users`, { token: admin, body: { userName: 'audited', passwordProfile: { password: 'Recorded-Person-Pass-1' } } });
       secrets.push('Recorded-Person-Pass-1');
-      const record = (await records('?category=Management')).find((r) => r.requestId === created.headers.get('x-ms-request-id'));
+      const record = (await records('?category=Management', recorded(created))).find((r) => r.requestId === created.headers.get('x-ms-request-id'));
       assert.ok(record, 'the create was recorded');
       assert.equal(record.operation, 'Tessera.Directory/users/write');
       assert.equal(record.target, '/');
@@ -58,7 +67,7 @@ for (const kind of STORE_KINDS) {
       secrets.push('Looking-Around-Pass-1', token);
       const refused = await call(`${server.url}/v1.0/users`, { token });
       assert.equal(refused.status, 403);
-      const record = (await records()).find((r) => r.requestId === refused.headers.get('x-ms-request-id'));
+      const record = (await records('', recorded(refused))).find((r) => r.requestId === refused.headers.get('x-ms-request-id'));
       assert.ok(record);
       assert.equal(record.result, 'Denied');
       assert.equal(record.operation, 'Tessera.Directory/users/read');
@@ -76,7 +85,7 @@ for (const kind of STORE_KINDS) {
       const wrong = await call(`${server.url}/login`, { body: { username: 'audited', password: 'Not-Their-Password-9' } });
       const typo = await call(`${server.url}/login`, { body: { username: 'Hunter2-typed-as-a-name', password: 'whatever' } });
       secrets.push('Not-Their-Password-9', 'Hunter2-typed-as-a-name');
-      const all = await records('?category=SignIn');
+      const all = await records('?category=SignIn', recorded(ok, wrong, typo));
       const find = (res: { headers: Headers }) => all.find((r) => r.requestId === res.headers.get('x-ms-request-id'));
       assert.equal(find(ok)?.result, 'Success');
       assert.equal(find(ok)?.actor.name, 'audited');
@@ -96,7 +105,8 @@ for (const kind of STORE_KINDS) {
       const again = await postForm(`${server.url}/organizations/oauth2/v2.0/token`, form);
       const bad = await postForm(`${server.url}/organizations/oauth2/v2.0/token`, { ...form, client_secret: 'tscs_' + 'Z'.repeat(43) });
       secrets.push(String(first.body.access_token));
-      const all = await records('?category=SignIn');
+      // Waits for the two that must be recorded (the reused token's must not be).
+      const all = await records('?category=SignIn', recorded(first, bad));
       const find = (res: { headers: Headers }) => all.find((r) => r.requestId === res.headers.get('x-ms-request-id'));
       assert.equal(find(first)?.operation, 'v2/client_credentials');
       assert.equal(find(first)?.actor.name, sp.appId);

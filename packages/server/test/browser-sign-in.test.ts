@@ -131,7 +131,7 @@ class Receiver {
   }
 
   /** The next answer to arrive (call before the action that causes it). */
-  next(timeoutMs = 15_000): Promise<Received> {
+  next(timeoutMs = 60_000): Promise<Received> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('no redirect reached the client')), timeoutMs);
       this.waiting.push((r) => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
 import forge from 'node-forge';
-import { resolveConfig, startServer, type RunningServer, type ServerConfig } from '../src/index.js';
+import { resolveConfig, startServer, type Clock, type RunningServer, type ServerConfig } from '../src/index.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -61,6 +61,40 @@ export interface StartOptions {
   /** Reuse a data directory (and database) to test restarts. */
   dataDir?: string;
   databaseUrl?: string;
+  /** The server's time source (a TestClock the test moves); real time when absent. */
+  clock?: Clock;
+}
+
+/**
+ * A server clock a test moves instead of sleeping, so that a window the test must hit
+ * (a delay, a cache's lifetime, a poll interval) does not depend on how fast the machine
+ * is: real time plus what advance() added, or stopped at one instant while frozen.
+ */
+export class TestClock implements Clock {
+  private offsetMs = 0;
+  private frozenAt: number | undefined;
+
+  now(): number {
+    return this.frozenAt ?? Date.now() + this.offsetMs;
+  }
+
+  /** Moves the clock forward by `ms`. */
+  advance(ms: number): void {
+    if (this.frozenAt !== undefined) this.frozenAt += ms;
+    else this.offsetMs += ms;
+  }
+
+  /** Stops the clock at the present instant, until resume(). */
+  freeze(): void {
+    this.frozenAt = this.now();
+  }
+
+  /** Lets a frozen clock run on from where it stopped (it never goes back). */
+  resume(): void {
+    if (this.frozenAt === undefined) return;
+    this.offsetMs = Math.max(this.offsetMs, this.frozenAt - Date.now());
+    this.frozenAt = undefined;
+  }
 }
 
 /** Starts a server with its own store; close() removes the store. */
@@ -81,7 +115,7 @@ export async function startTestServer(kind: StoreKind, options: StartOptions = {
       done();
     },
   });
-  const running = await startServer(config, { logDestination: sink });
+  const running = await startServer(config, { logDestination: sink, clock: options.clock });
   return {
     kind,
     url: running.url,

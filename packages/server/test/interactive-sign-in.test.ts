@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { STORE_KINDS, call, claimsOf, createServicePrincipal, createUser, login, postForm, startTestServer, type TestServer } from './helpers.js';
+import { STORE_KINDS, TestClock, call, claimsOf, createServicePrincipal, createUser, login, postForm, startTestServer, type TestServer } from './helpers.js';
 import { DEFAULT_THROTTLE } from '../src/index.js';
 import { Browser, CLI_CLIENT, LOOPBACK_REDIRECT, SCOPE, alertOf, authorizeAndSignIn, authorizePath, field, formAction, pkce, redeem, submitSignIn } from './interactive-helpers.js';
 
@@ -20,9 +20,11 @@ for (const kind of STORE_KINDS) {
     let userId: string;
     const tokenUrl = () => `${server.url}/organizations/oauth2/v2.0/token`;
     const deviceUrl = () => `${server.url}/organizations/oauth2/v2.0/devicecode`;
+    // Real time, but a test may stop it for a moment (see slow_down).
+    const clock = new TestClock();
 
     before(async () => {
-      server = await startTestServer(kind, { env: { TESSERA_DEVICE_CODE_INTERVAL_SEC: '1' } });
+      server = await startTestServer(kind, { env: { TESSERA_DEVICE_CODE_INTERVAL_SEC: '1' }, clock });
       admin = (await login(server)).access_token;
       userId = await createUser(server, admin, USER, PASSWORD, { displayName: 'Ada Lovelace' });
     });
@@ -368,8 +370,15 @@ for (const kind of STORE_KINDS) {
 
       it('tells a client polling faster than the interval to slow down', async () => {
         const dc = await start();
-        assert.equal((await poll(dc.device_code)).body.error, 'authorization_pending');
-        assert.equal((await poll(dc.device_code)).body.error, 'slow_down');
+        // The two polls at one instant of the server's clock: the second is too fast however
+        // long it takes to arrive on a loaded machine.
+        clock.freeze();
+        try {
+          assert.equal((await poll(dc.device_code)).body.error, 'authorization_pending');
+          assert.equal((await poll(dc.device_code)).body.error, 'slow_down');
+        } finally {
+          clock.resume();
+        }
         await new Promise((r) => setTimeout(r, 1100));
         assert.equal((await poll(dc.device_code)).body.error, 'authorization_pending');
       });
@@ -405,9 +414,16 @@ for (const kind of STORE_KINDS) {
       });
 
       it('writes no audit record for polls that only wait', async () => {
-        const dc = await start();
-        // The device-code request's own record is written after its answer: let it land.
-        await new Promise((r) => setTimeout(r, 300));
+        const started = await postForm<{ device_code: string }>(deviceUrl(), { client_id: CLI_CLIENT, scope: 'api://tessera/management/.default offline_access' });
+        assert.equal(started.status, 200, JSON.stringify(started.body));
+        const dc = started.body;
+        // The device-code request's own record is written after its answer: wait until it has landed.
+        const requestId = started.headers.get('x-ms-request-id') ?? '';
+        const db = server.running.services.store.db;
+        for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+          if (await db.selectFrom('audit_records').select('id').where('request_id', '=', requestId).executeTakeFirst()) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
         const before = await server.running.services.store.db.selectFrom('audit_records').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
         await poll(dc.device_code);
         await new Promise((r) => setTimeout(r, 300));

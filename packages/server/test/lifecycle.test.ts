@@ -210,11 +210,25 @@ describe('graceful stop', () => {
     let response = '';
     socket.on('data', (d) => (response += d.toString()));
     const ended = new Promise((r) => socket.once('close', r));
-    // A whole sign-in: its handler is busy in argon2id (tens of milliseconds) when the stop comes.
+    // A whole sign-in, held in its password check until the stop has been asked for (and a
+    // new connection refused): the stop comes while its handler is busy, however slowly the
+    // request got there.
+    const hasher = server.running.services.hasher;
+    const verify = hasher.verify.bind(hasher);
+    let entered!: () => void;
+    const inCheck = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const stopAsked = new Promise<void>((resolve) => (release = resolve));
+    hasher.verify = async (hash, password) => {
+      entered();
+      await stopAsked;
+      return verify(hash, password);
+    };
     socket.write(`POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    await new Promise((r) => setTimeout(r, 8));
+    await inCheck;
     const closing = server.close();
     await assert.rejects(fetch(`${server.url}/health`), 'no new connections while stopping');
+    release();
     await closing;
     await ended;
     assert.match(response, /^HTTP\/1\.1 200 /);

@@ -503,14 +503,24 @@ for (const kind of STORE_KINDS) {
         await submitStep(browser, wrong.text, { code: user.codes[1]!, action: 'verify' });
         const status = await call<{ value: { id: string }[] }>(`${server.url}/v1.0/users/${user.userId}/authentication/softwareOathMethods`, { token: admin });
         await call(`${server.url}/v1.0/users/${user.userId}/authentication/softwareOathMethods/${status.body.value[0]!.id}`, { method: 'DELETE', token: admin });
-        await sleep(200);
-        const records = await call<{ value: { operation: string; result: string; reason: string | null; actor: { id: string | null }; target: string | null }[] }>(`${server.url}/admin/auditRecords?$top=200`, { token: admin });
-        const mine = records.body.value.filter((r) => r.actor.id === user.userId || (r.target ?? '').includes(user.userId));
-        assert.ok(mine.some((r) => r.operation === 'mfa/setup/enroll' && r.result === 'Success'), 'the setup');
-        assert.ok(mine.some((r) => r.operation === 'authorize/mfa' && r.result === 'Failure' && r.reason === 'InvalidMfaCode'), 'the wrong code');
-        assert.ok(mine.some((r) => r.operation === 'authorize/mfa' && r.result === 'Success'), 'the recovery code');
-        assert.ok(mine.some((r) => r.operation === 'Tessera.Directory/users/write' && /softwareOathMethods/.test(r.target ?? '') && r.result === 'Success'), 'the reset');
-        const everything = JSON.stringify(records.body) + server.logs.join('\n');
+        type AuditRecord = { operation: string; result: string; reason: string | null; actor: { id: string | null }; target: string | null };
+        const expected: [string, (r: AuditRecord) => boolean][] = [
+          ['the setup', (r) => r.operation === 'mfa/setup/enroll' && r.result === 'Success'],
+          ['the wrong code', (r) => r.operation === 'authorize/mfa' && r.result === 'Failure' && r.reason === 'InvalidMfaCode'],
+          ['the recovery code', (r) => r.operation === 'authorize/mfa' && r.result === 'Success'],
+          ['the reset', (r) => r.operation === 'Tessera.Directory/users/write' && /softwareOathMethods/.test(r.target ?? '') && r.result === 'Success'],
+        ];
+        // Records are written after each answer: read until they have all landed (30 s at most on a loaded machine).
+        let records: { value: AuditRecord[] };
+        let mine: AuditRecord[];
+        for (const deadline = Date.now() + 30_000; ; ) {
+          await sleep(200);
+          records = (await call<{ value: AuditRecord[] }>(`${server.url}/admin/auditRecords?$top=200`, { token: admin })).body;
+          mine = records.value.filter((r) => r.actor.id === user.userId || (r.target ?? '').includes(user.userId));
+          if (expected.every(([, match]) => mine.some(match)) || Date.now() > deadline) break;
+        }
+        for (const [what, match] of expected) assert.ok(mine.some(match), what);
+        const everything = JSON.stringify(records) + server.logs.join('\n');
         for (const secret of [user.secret, wrongCode, ...user.codes, ADMIN_PASSWORD, PASSWORD]) assert.ok(!everything.includes(secret), `no ${secret.slice(0, 3)}… in the records or logs`);
       });
     });

@@ -84,7 +84,8 @@ for (const kind of STORE_KINDS) {
     let ws: string;
 
     before(async () => {
-      server = await startArmServer(kind, { env: { TESSERA_SCORING_TIMEOUT_MS: '3000' } });
+      // Nothing here hangs: the timeout only has to be out of the way on a loaded machine.
+      server = await startArmServer(kind, { env: { TESSERA_SCORING_TIMEOUT_MS: '30000' } });
       admin = await adminToken(server);
       api = client(server);
       ws = `${armPaths(server).rg('mlserver')}/providers/Microsoft.MachineLearningServices/workspaces/mlserver`;
@@ -400,7 +401,9 @@ describe('Machine Learning Server consumption: code that fails', () => {
   let api: ReturnType<typeof client>;
 
   before(async () => {
-    server = await startArmServer('sqlite', { env: { TESSERA_SCORING_TIMEOUT_MS: '2000' } });
+    // Each hang costs the whole timeout; the consume after it waits, within its own timeout,
+    // for the worker to restart: room for that on a loaded machine.
+    server = await startArmServer('sqlite', { env: { TESSERA_SCORING_TIMEOUT_MS: '5000' } });
     admin = await adminToken(server);
     api = client(server);
   });

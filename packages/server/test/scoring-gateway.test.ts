@@ -275,7 +275,7 @@ describe('scoring across two replicas sharing PostgreSQL', () => {
     await deploy(w, 'roaming', scriptBody('score.mjs', JS_ECHO, { target: 'cluster' }));
     const keys = await keysOf(w, 'roaming');
     const poll = async (credential: string, want: number) => {
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 30_000;
       let status = 0;
       while (Date.now() < deadline) {
         status = (await score(b.url, 'roaming', { r: 1 }, credential)).status;

@@ -85,7 +85,7 @@ export function failure(outcome: ScoreOutcome): { reason: string; message: strin
 }
 
 /** Waits until `predicate` holds (polling), for log lines that arrive asynchronously. */
-export async function eventually(predicate: () => boolean, what: string, ms = 10_000): Promise<void> {
+export async function eventually(predicate: () => boolean, what: string, ms = 30_000): Promise<void> {
   const until = Date.now() + ms;
   while (!predicate()) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);

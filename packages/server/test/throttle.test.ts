@@ -4,22 +4,25 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { STORE_KINDS, ADMIN_PASSWORD, call, login, startTestServer, type JsonResponse, type TestServer } from './helpers.js';
+import { STORE_KINDS, ADMIN_PASSWORD, TestClock, call, login, startTestServer, type JsonResponse, type TestServer } from './helpers.js';
 import { DEFAULT_THROTTLE } from '../src/index.js';
 import { addressKey } from '../src/identity/throttle.js';
 
+// Delays of half a minute and more, waited out by moving the server's clock (a TestClock)
+// rather than by sleeping: an attempt meant to come too soon comes too soon however slow
+// the machine, and the waits cost no time. The windows and lockouts outlast every move.
 const policy = {
-  account: { delayAfter: 2, baseDelayMs: 300, maxDelayMs: 1000, lockoutAfter: 4, lockoutMs: 60_000, windowMs: 60_000, maxInFlight: 1 },
-  address: { delayAfter: 1000, baseDelayMs: 300, maxDelayMs: 1000, lockoutAfter: 12, lockoutMs: 60_000, windowMs: 60_000, maxInFlight: 8 },
+  account: { delayAfter: 2, baseDelayMs: 30_000, maxDelayMs: 60_000, lockoutAfter: 4, lockoutMs: 3_600_000, windowMs: 3_600_000, maxInFlight: 1 },
+  address: { delayAfter: 1000, baseDelayMs: 30_000, maxDelayMs: 60_000, lockoutAfter: 12, lockoutMs: 3_600_000, windowMs: 3_600_000, maxInFlight: 8 },
 };
 
 for (const kind of STORE_KINDS) {
   describe(`sign-in throttling [${kind}]`, () => {
     let server: TestServer;
     let admin: string;
+    const clock = new TestClock();
     before(async () => {
-      server = await startTestServer(kind, { config: { throttle: policy } });
+      server = await startTestServer(kind, { config: { throttle: policy }, clock });
       admin = (await login(server)).access_token;
     });
     after(() => server.close());
@@ -34,9 +37,9 @@ for (const kind of STORE_KINDS) {
     async function driveToLockout(username: string): Promise<ReturnType<typeof summary>[]> {
       const seen = [summary(await attempt(username)), summary(await attempt(username))];
       seen.push(summary(await attempt(username))); // delayed: too soon after the second failure
-      await sleep(350);
+      clock.advance(35_000); // past the 30 s delay
       seen.push(summary(await attempt(username))); // third failure
-      await sleep(650);
+      clock.advance(65_000); // past the doubled (60 s) delay
       seen.push(summary(await attempt(username))); // fourth failure: locks
       seen.push(summary(await attempt(username, ADMIN_PASSWORD))); // even the right password is refused now
       return seen;
@@ -99,7 +102,7 @@ for (const kind of STORE_KINDS) {
       await attempt('admin');
       await attempt('admin');
       assert.equal((await attempt('admin', ADMIN_PASSWORD)).status, 429, 'the delay holds even for the right password');
-      await sleep(350);
+      clock.advance(35_000);
       assert.equal((await attempt('admin', ADMIN_PASSWORD)).status, 200);
       assert.equal((await attempt('admin')).status, 401);
       assert.equal((await attempt('admin')).status, 401, 'counting starts again: no delay after one failure');

@@ -28,14 +28,14 @@ export class ServeProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Waits until stderr matches `pattern`; fails if the process exits first or 20 s pass. */
+  /** Waits until stderr matches `pattern`; fails if the process exits first or 60 s pass (a loaded machine starts slowly). */
   async waitForStderr(pattern: RegExp): Promise<RegExpMatchArray> {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     for (;;) {
       const match = this.stderr.match(pattern);
       if (match) return match;
       if (!this.running) throw new Error(`tessera serve exited before printing ${pattern}:\n${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`tessera serve did not print ${pattern} within 20 s:\n${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`tessera serve did not print ${pattern} within 60 s:\n${this.stderr}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }

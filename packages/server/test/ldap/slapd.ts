@@ -111,7 +111,7 @@ function baseEntries(): Array<{ dn: string; attributes: Record<string, string | 
 }
 
 async function waitForPort(port: number, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`slapd exited with ${child.exitCode}: ${log()}`);
     const ok = await new Promise<boolean>((resolve) => {
