@@ -308,6 +308,9 @@ for (const kind of STORE_KINDS) {
         const refreshed = await call<Json>(`${server.url}/login/refreshToken`, { body: { refreshToken: pair.refresh_token } });
         assert.equal(refreshed.status, 400);
         assert.equal((refreshed.body.error as Json).code, 'ConditionalAccessBlocked');
+        // The refused refresh did not spend the token: it is still one that is refused by the policy, not a reuse.
+        const again = await call<Json>(`${server.url}/login/refreshToken`, { body: { refreshToken: pair.refresh_token } });
+        assert.equal((again.body.error as Json).code, 'ConditionalAccessBlocked');
       });
 
       it('clientAppTypes: a browser-only policy leaves the password grant alone; "other" catches ML Server /login only', async () => {
@@ -318,13 +321,22 @@ for (const kind of STORE_KINDS) {
         assert.equal((await call(`${server.url}/login`, { body: { username: 'ada', password: PASSWORD } })).status, 400);
       });
 
-      it('the refresh-token grant is evaluated again: an MFA policy added after a password sign-in stops the refresh', async () => {
+      it('the refresh-token grant is evaluated again: an MFA policy added after a password sign-in stops the refresh, and leaves the refresh token alive', async () => {
         const first = await passwordGrant('ada');
         assert.equal(first.status, 200);
-        await create(policy('MFA later', { includeUsers: [adaId] }, { control: 'mfa' }));
-        const res = await postForm<Json>(tokenUrl(), { grant_type: 'refresh_token', client_id: CLI, refresh_token: String(first.body.refresh_token), scope: 'api://tessera/management/.default' });
+        const id = await create(policy('MFA later', { includeUsers: [adaId] }, { control: 'mfa' }));
+        const refresh = (token: string) => postForm<Json>(tokenUrl(), { grant_type: 'refresh_token', client_id: CLI, refresh_token: token, scope: 'api://tessera/management/.default' });
+        const res = await refresh(String(first.body.refresh_token));
         assert.equal(res.status, 400);
         assert.equal(res.body.error, 'interaction_required');
+        assert.equal((await refresh(String(first.body.refresh_token))).body.error, 'interaction_required', 'refused again, not taken for a reuse');
+        // Judged before it was spent: once the policy goes, the same token refreshes (as in Entra).
+        assert.equal((await api('DELETE', `/policies/${id}`)).status, 204);
+        const after = await refresh(String(first.body.refresh_token));
+        assert.equal(after.status, 200, JSON.stringify(after.body));
+        // And it is spent now: presenting it again is a reuse, which ends the chain.
+        assert.match(String((await refresh(String(first.body.refresh_token))).body.error_description), /already used/);
+        assert.equal((await refresh(String(after.body.refresh_token))).status, 400, 'the successor went with its chain');
       });
 
       it('a refresh keeps its chain\'s methods: a chain begun with MFA passes an MFA policy, one begun with a password does not', async () => {

@@ -37,6 +37,14 @@ export interface NewRefreshToken {
   amr?: readonly AuthMethod[] | undefined;
 }
 
+/** A token's row as read for a redemption, with its chain's state. */
+type HeldToken = Selectable<RefreshTokensTable> & { chain_revoked_at: number | null; chain_confidential: number; chain_amr: string | null };
+
+function rowOf(held: HeldToken): RefreshTokenRow {
+  const { chain_revoked_at: _revoked, chain_confidential: _confidential, chain_amr, ...tokenRow } = held;
+  return { ...tokenRow, amr: parseAmr(chain_amr) };
+}
+
 const REUSED = 'The refresh token was already used. Its session has been revoked; sign in again.';
 
 function rejected(message = 'The refresh token is invalid, expired or revoked. Sign in again.'): TesseraError {
@@ -98,46 +106,69 @@ export class RefreshTokens {
   }
 
   /**
+   * The token's row when redeeming it now would succeed, without spending it: what a
+   * refresh checks first (conditional access) so that a refusal leaves the session alive.
+   * Undefined for any token {@link redeem} would refuse (a reused one included: only
+   * redeem answers that, by revoking its chain).
+   */
+  async peek(token: string, clientId: string, tenantId?: string, clientAuthenticated = false): Promise<RefreshTokenRow | undefined> {
+    const held = await this.held(token);
+    if (!held || this.refusal(held, clientId, tenantId, clientAuthenticated) !== undefined) return undefined;
+    return rowOf(held);
+  }
+
+  /**
    * Redeems a token for rotation: checks it (its client, and its tenant when given) and
    * marks it used. The caller issues the successor with {@link issue}.
    */
   async redeem(token: string, clientId: string, tenantId?: string, clientAuthenticated = false): Promise<RefreshTokenRow> {
-    if (!looksLikeSecret(token, SecretPrefix.refreshToken)) throw rejected();
-    const hash = hashSecret(token);
-    const row = await this.store.db
-      .selectFrom('refresh_tokens')
-      .innerJoin('refresh_chains', 'refresh_chains.chain_id', 'refresh_tokens.chain_id')
-      .selectAll('refresh_tokens')
-      .select(['refresh_chains.revoked_at as chain_revoked_at', 'refresh_chains.confidential as chain_confidential', 'refresh_chains.amr as chain_amr'])
-      .where('refresh_tokens.token_hash', '=', hash)
-      .executeTakeFirst();
-    const now = this.clock.now();
-    if (!row || row.revoked_at !== null || row.chain_revoked_at !== null) throw rejected();
-    if (row.rotated_at !== null) {
-      await this.revokeChain(row.chain_id);
+    const held = await this.held(token);
+    if (!held) throw rejected();
+    const refusal = this.refusal(held, clientId, tenantId, clientAuthenticated);
+    if (refusal === 'reused') {
+      await this.revokeChain(held.chain_id);
       throw rejected(REUSED);
     }
-    if (row.expires_at <= now) throw rejected();
-    // Checked before the token is spent: presenting it to the wrong client or tenant is a mistake, not a theft.
-    if (row.client_id !== clientId) throw rejected('The refresh token was issued to another client.');
-    if (tenantId !== undefined && row.tenant_id !== tenantId) throw rejected('The refresh token belongs to another tenant.');
-    if (row.chain_confidential === 1 && !clientAuthenticated) {
-      throw new TesseraError('InvalidClient', "The request body must contain 'client_secret' or 'client_assertion': this refresh token was issued to an authenticated client.", { aadCodes: [7000218] });
-    }
+    if (refusal) throw refusal;
     // Only one of several concurrent redemptions can win; a loser is a reuse.
     const result = await this.store.db
       .updateTable('refresh_tokens')
-      .set({ rotated_at: now })
-      .where('token_hash', '=', hash)
+      .set({ rotated_at: this.clock.now() })
+      .where('token_hash', '=', held.token_hash)
       .where('rotated_at', 'is', null)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) {
-      await this.revokeChain(row.chain_id);
+      await this.revokeChain(held.chain_id);
       throw rejected(REUSED);
     }
-    const { chain_revoked_at: _ignored, chain_confidential: _confidential, chain_amr, ...tokenRow } = row;
-    return { ...tokenRow, amr: parseAmr(chain_amr) };
+    return rowOf(held);
+  }
+
+  /** The token's row with its chain's state; undefined when no such token is held. */
+  private async held(token: string): Promise<HeldToken | undefined> {
+    if (!looksLikeSecret(token, SecretPrefix.refreshToken)) return undefined;
+    return this.store.db
+      .selectFrom('refresh_tokens')
+      .innerJoin('refresh_chains', 'refresh_chains.chain_id', 'refresh_tokens.chain_id')
+      .selectAll('refresh_tokens')
+      .select(['refresh_chains.revoked_at as chain_revoked_at', 'refresh_chains.confidential as chain_confidential', 'refresh_chains.amr as chain_amr'])
+      .where('refresh_tokens.token_hash', '=', hashSecret(token))
+      .executeTakeFirst();
+  }
+
+  /** Why `row` cannot be redeemed now: 'reused' (theft: the chain must end), an error, or undefined (it can). */
+  private refusal(row: HeldToken, clientId: string, tenantId: string | undefined, clientAuthenticated: boolean): TesseraError | 'reused' | undefined {
+    if (row.revoked_at !== null || row.chain_revoked_at !== null) return rejected();
+    if (row.rotated_at !== null) return 'reused';
+    if (row.expires_at <= this.clock.now()) return rejected();
+    // Checked before the token is spent: presenting it to the wrong client or tenant is a mistake, not a theft.
+    if (row.client_id !== clientId) return rejected('The refresh token was issued to another client.');
+    if (tenantId !== undefined && row.tenant_id !== tenantId) return rejected('The refresh token belongs to another tenant.');
+    if (row.chain_confidential === 1 && !clientAuthenticated) {
+      return new TesseraError('InvalidClient', "The request body must contain 'client_secret' or 'client_assertion': this refresh token was issued to an authenticated client.", { aadCodes: [7000218] });
+    }
+    return undefined;
   }
 
   /** The user a token was issued to, without checking or spending it (what must be asked before a redemption). */

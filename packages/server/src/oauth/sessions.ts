@@ -13,8 +13,26 @@ export interface ContinuedSession {
   user: UserRow;
 }
 
-/** Redeems `token` and returns the session's user, who must still be enabled (a directory's user, still in the directory). */
-export async function continueSession(services: Services, token: string, clientId: string, tenantId?: string, clientAuthenticated = false): Promise<ContinuedSession> {
+/**
+ * What a refresh asks before its token is spent (conditional access): a refusal leaves
+ * the token as it was, so a user blocked for now (a location, a new MFA policy) keeps the
+ * session to try again, as Entra leaves a refresh token refused with interaction_required.
+ */
+export type BeforeSpending = (held: RefreshTokenRow, user: UserRow) => Promise<void>;
+
+/**
+ * Redeems `token` and returns the session's user, who must still be enabled (a
+ * directory's user, still in the directory). `beforeSpending` is asked first, for a token
+ * that would be redeemed now and an enabled user.
+ */
+export async function continueSession(
+  services: Services,
+  token: string,
+  clientId: string,
+  tenantId?: string,
+  clientAuthenticated = false,
+  beforeSpending?: BeforeSpending,
+): Promise<ContinuedSession> {
   // A directory user is read again from the directory first (a removed group or account counts
   // now), before the token is spent: a directory that does not answer must not cost the session.
   // Without directories (the usual case) this costs nothing on the refresh path.
@@ -23,12 +41,22 @@ export async function continueSession(services: Services, token: string, clientI
     const before = holder === undefined ? undefined : await services.users.byId(holder);
     if (before !== undefined) await services.directories.refresh(before);
   }
+  if (beforeSpending) {
+    const held = await services.refreshTokens.peek(token, clientId, tenantId, clientAuthenticated);
+    const holder = held === undefined ? undefined : await services.users.byId(held.user_id);
+    // Anything else (no such token, a reused one, a disabled user) is redeem's to answer below.
+    if (held && holder && usable(services, holder)) await beforeSpending(held, holder);
+  }
   const previous = await services.refreshTokens.redeem(token, clientId, tenantId, clientAuthenticated);
   const user = await services.users.byId(previous.user_id);
-  // A directory's user whose directory is gone cannot be checked: the session ends.
-  if (!user || user.enabled !== 1 || (isDirectorySource(user.source) && !services.directories.configured)) {
+  if (!user || !usable(services, user)) {
     await services.refreshTokens.revokeChain(previous.chain_id);
     throw new TesseraError('AuthenticationFailed', 'The account is disabled or deleted. Sign in again.', { aadCodes: [50057] });
   }
   return { previous, user };
+}
+
+/** Enabled; a directory's user only while directories are configured (one whose directory is gone cannot be checked: the session ends). */
+function usable(services: Services, user: UserRow): boolean {
+  return user.enabled === 1 && !(isDirectorySource(user.source) && !services.directories.configured);
 }

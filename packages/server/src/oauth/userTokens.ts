@@ -40,6 +40,8 @@ export interface UserTokenRequest {
   address: string;
   /** The request's audit record (conditional access writes report-only results beside it). */
   audit?: AuditInfo | undefined;
+  /** Conditional access has judged this request already (a refresh does, before it spends its token). */
+  accessJudged?: boolean | undefined;
 }
 
 export type TokenResponse = Record<string, string | number>;
@@ -55,13 +57,22 @@ export function userSubject(user: UserRow, domain: string, amr?: readonly AuthMe
   };
 }
 
-export async function issueUserTokens(services: Services, req: UserTokenRequest): Promise<TokenResponse> {
-  const lifetimeSec = services.config.accessTokenLifetimeSec;
-  const amr = req.previous?.amr ?? req.amr ?? ['pwd'];
+/** Conditional access for a user's tokens: throws the policy's refusal (block, MFA required). */
+export async function enforceUserAccess(
+  services: Services,
+  req: Pick<UserTokenRequest, 'tenant' | 'user' | 'clientId' | 'scope' | 'address' | 'clientApp' | 'audit'>,
+  amr: readonly AuthMethod[],
+): Promise<void> {
   await services.conditionalAccess.enforce(
     { tenantId: req.tenant.id, subject: { kind: 'user', userId: req.user.id }, clientAppId: req.clientId, resource: req.scope.resource, address: req.address, clientApp: req.clientApp, amr },
     req.audit ?? { tenantId: req.tenant.id, actorId: req.user.id, actorName: req.user.username },
   );
+}
+
+export async function issueUserTokens(services: Services, req: UserTokenRequest): Promise<TokenResponse> {
+  const lifetimeSec = services.config.accessTokenLifetimeSec;
+  const amr = req.previous?.amr ?? req.amr ?? ['pwd'];
+  if (req.accessJudged !== true) await enforceUserAccess(services, req, amr);
   const subject = userSubject(req.user, req.tenant.domain, amr);
   const access = await services.minter.accessToken({ subject, resource: req.scope.resource, clientId: req.clientId, scp: 'user_impersonation', lifetimeSec });
   const refreshToken = await services.refreshTokens.issue({

@@ -11,7 +11,7 @@ import { RESOURCE_URIS } from '../../tokens/audiences.js';
 import type { UserRow } from '../../identity/users.js';
 import type { RefreshTokenRow } from '../../oauth/refreshTokens.js';
 import { userSubject } from '../../oauth/userTokens.js';
-import { continueSession } from '../../oauth/sessions.js';
+import { continueSession, type BeforeSpending } from '../../oauth/sessions.js';
 import { routeConfig } from '../../audit/requestAudit.js';
 
 interface LoginBody {
@@ -78,13 +78,18 @@ export function mlServerLoginRoutes(app: FastifyInstance, services: Services): v
   app.post<{ Body: { refreshToken: string } }>('/login/refreshToken', { schema: refreshSchema, config }, async (request) => {
     request.audit.tenantId = services.tenants.defaultTenant().id;
     request.audit.operation = 'mlserver/refreshToken';
-    const { previous, user } = await continueSession(services, request.body.refreshToken, ML_SERVER_CLIENT_ID);
+    // Conditional access judges before the token is spent: a refusal leaves the session to retry.
+    const judge: BeforeSpending = async (held, holder) => {
+      request.audit.actorId = holder.id;
+      request.audit.actorName = holder.username;
+      await services.conditionalAccess.enforce(
+        { tenantId: holder.tenant_id, subject: { kind: 'user', userId: holder.id }, clientAppId: ML_SERVER_CLIENT_ID, resource: RESOURCE_URIS.management, address: request.ip, clientApp: 'refresh', amr: held.amr ?? PASSWORD_ONLY },
+        request.audit,
+      );
+    };
+    const { previous, user } = await continueSession(services, request.body.refreshToken, ML_SERVER_CLIENT_ID, undefined, false, judge);
     request.audit.actorId = user.id;
     request.audit.actorName = user.username;
-    await services.conditionalAccess.enforce(
-      { tenantId: user.tenant_id, subject: { kind: 'user', userId: user.id }, clientAppId: ML_SERVER_CLIENT_ID, resource: RESOURCE_URIS.management, address: request.ip, clientApp: 'refresh', amr: previous.amr ?? PASSWORD_ONLY },
-      request.audit,
-    );
     return tokenPair(user, previous);
   });
 
