@@ -222,7 +222,8 @@ describe('runs on a node of its own (tessera node start)', () => {
   let world: ComputeWorld;
   const started: ReturnType<typeof spawn>[] = [];
   before(async () => {
-    world = await startComputeWorld('postgres', { env: { TESSERA_NODE_TIMEOUT_SEC: '3', TESSERA_SANDBOX: 'required' } });
+    // 8 s: long enough that a stall of the loaded machine does not lose a live node, short enough to wait out.
+    world = await startComputeWorld('postgres', { env: { TESSERA_NODE_TIMEOUT_SEC: '8', TESSERA_SANDBOX: 'required' } });
   });
   after(async () => {
     for (const child of started) child.kill('SIGKILL');

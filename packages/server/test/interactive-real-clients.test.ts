@@ -89,7 +89,7 @@ describe('interactive sign-in with real clients over HTTPS (sqlite)', () => {
   function runClient(args: { mode: string; tenant: string; clientId: string; scope: string }): Promise<Output> {
     const full = { url: server.url, username: USER, password: PASSWORD, browserScript, tag: `interactive-${args.mode}`, ...args };
     return new Promise((resolve) => {
-      execFile(process.execPath, [script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: server.running.caFile, TESSERA_CLIENT_ARGS: JSON.stringify(full) }, timeout: 120_000 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: server.running.caFile, TESSERA_CLIENT_ARGS: JSON.stringify(full) }, timeout: 180_000 }, (err, stdout, stderr) => {
         const line = stdout.trim().split('\n').pop();
         resolve(line ? (JSON.parse(line) as Output) : { error: `no output (${err?.message ?? ''}): ${stderr.slice(-2000)}` });
       });

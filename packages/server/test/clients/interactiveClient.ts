@@ -57,14 +57,18 @@ function browserEnv(extra: Record<string, string> = {}): Record<string, string> 
 /** Opens the test browser at `url` as a program would; resolves when it is done. */
 function runBrowser(url: string, userCode?: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [args.browserScript, url], { env: { ...process.env, ...browserEnv(userCode ? { TESSERA_TEST_BROWSER_USER_CODE: userCode } : {}) }, timeout: 60_000 }, (err, _stdout, stderr) =>
+    execFile(process.execPath, [args.browserScript, url], { env: { ...process.env, ...browserEnv(userCode ? { TESSERA_TEST_BROWSER_USER_CODE: userCode } : {}) }, timeout: 90_000 }, (err, _stdout, stderr) =>
       err ? reject(new Error(`the browser failed: ${stderr.trim() || err.message}`)) : resolve(),
     );
   });
 }
 
-/** Waits for the file the browser writes when it is done (it runs detached under xdg-open). */
-async function browserResult(file: string, timeoutMs = 30_000): Promise<{ ok: boolean; url: string; error?: string }> {
+/**
+ * Waits for the file the browser writes when it is done (it runs detached under xdg-open).
+ * 90 s: Chromium's start and the sign-in pages take tens of seconds on a loaded CI machine;
+ * the test's own limit on this client is 180 s.
+ */
+async function browserResult(file: string, timeoutMs = 90_000): Promise<{ ok: boolean; url: string; error?: string }> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (fs.existsSync(file)) {
