@@ -90,6 +90,23 @@ function nodeHeaders(request: NodeClientRequest): string[] {
   });
 }
 
+/** One request as both kinds of channel describe it: what its lines show. */
+interface Seen {
+  /** The channel's own request object: the key its answer is timed by. */
+  key: object;
+  method: string;
+  origin: string;
+  path: string;
+}
+
+function undiciSeen(request: UndiciRequest): Seen {
+  return { key: request, method: request.method, origin: request.origin, path: request.path };
+}
+
+function nodeSeen(request: NodeClientRequest): Seen {
+  return { key: request, method: request.method, origin: nodeOrigin(request), path: request.path };
+}
+
 let started = false;
 
 /** Prints every HTTP request and answer of this process as DEBUG lines (once started, for the process's life). */
@@ -97,32 +114,26 @@ export function startHttpDebug(): void {
   if (started) return;
   started = true;
   const began = new WeakMap<object, number>();
-  diagnostics.subscribe('undici:request:create', guarded(({ request }: { request: UndiciRequest }) => {
-    began.set(request, performance.now());
-    debug(`Request: ${request.method} ${request.origin}${redactedPath(request.path)}`);
-    for (const line of redactedHeaders(headerList(request.headers))) debug(`Request header: ${line}`);
-  }));
-  diagnostics.subscribe('undici:request:headers', guarded(({ request, response }: { request: UndiciRequest; response: UndiciResponse }) => {
-    const start = began.get(request);
+  const where = (r: Seen): string => `${r.method} ${r.origin}${redactedPath(r.path).split('?')[0]}`;
+  const sent = (r: Seen, headers: readonly (Buffer | string)[]): void => {
+    began.set(r.key, performance.now());
+    debug(`Request: ${r.method} ${r.origin}${redactedPath(r.path)}`);
+    for (const line of redactedHeaders(headers)) debug(`Request header: ${line}`);
+  };
+  const answered = (r: Seen, status: number | undefined, headers: readonly (Buffer | string)[]): void => {
+    const start = began.get(r.key);
     const ms = start === undefined ? '?' : (performance.now() - start).toFixed(0);
-    const id = redactedHeaders(response.headers).find((l) => /^x-ms-request-id:/i.test(l) || /^request-id:/i.test(l));
-    debug(`Response: ${response.statusCode} ${request.method} ${request.origin}${redactedPath(request.path).split('?')[0]} in ${ms} ms${id ? ` (${id})` : ''}`);
-  }));
-  diagnostics.subscribe('http.client.request.start', guarded(({ request }: { request: NodeClientRequest }) => {
-    began.set(request, performance.now());
-    debug(`Request: ${request.method} ${nodeOrigin(request)}${redactedPath(request.path)}`);
-    for (const line of redactedHeaders(nodeHeaders(request))) debug(`Request header: ${line}`);
-  }));
-  diagnostics.subscribe('http.client.response.finish', guarded(({ request, response }: { request: NodeClientRequest; response: NodeIncomingMessage }) => {
-    const start = began.get(request);
-    const ms = start === undefined ? '?' : (performance.now() - start).toFixed(0);
-    const id = redactedHeaders(response.rawHeaders).find((l) => /^x-ms-request-id:/i.test(l) || /^request-id:/i.test(l));
-    debug(`Response: ${response.statusCode ?? '?'} ${request.method} ${nodeOrigin(request)}${redactedPath(request.path).split('?')[0]} in ${ms} ms${id ? ` (${id})` : ''}`);
-  }));
-  diagnostics.subscribe('http.client.request.error', guarded(({ request, error }: { request: NodeClientRequest; error: { code?: unknown; name?: unknown } }) => {
-    debug(`Request failed: ${request.method} ${nodeOrigin(request)}${redactedPath(request.path).split('?')[0]}: ${String(error.code ?? error.name ?? 'error')}`);
-  }));
-  diagnostics.subscribe('undici:request:error', guarded(({ request, error }: { request: UndiciRequest; error: { code?: unknown; name?: unknown } }) => {
-    debug(`Request failed: ${request.method} ${request.origin}${redactedPath(request.path).split('?')[0]}: ${String(error.code ?? error.name ?? 'error')}`);
-  }));
+    const id = redactedHeaders(headers).find((l) => /^x-ms-request-id:/i.test(l) || /^request-id:/i.test(l));
+    debug(`Response: ${status ?? '?'} ${where(r)} in ${ms} ms${id ? ` (${id})` : ''}`);
+  };
+  const failed = (r: Seen, error: { code?: unknown; name?: unknown }): void => debug(`Request failed: ${where(r)}: ${String(error.code ?? error.name ?? 'error')}`);
+
+  // fetch (undici): uploads and downloads.
+  diagnostics.subscribe('undici:request:create', guarded(({ request }: { request: UndiciRequest }) => sent(undiciSeen(request), headerList(request.headers))));
+  diagnostics.subscribe('undici:request:headers', guarded(({ request, response }: { request: UndiciRequest; response: UndiciResponse }) => answered(undiciSeen(request), response.statusCode, response.headers)));
+  diagnostics.subscribe('undici:request:error', guarded(({ request, error }: { request: UndiciRequest; error: { code?: unknown; name?: unknown } }) => failed(undiciSeen(request), error)));
+  // node:http(s): JSON and form requests.
+  diagnostics.subscribe('http.client.request.start', guarded(({ request }: { request: NodeClientRequest }) => sent(nodeSeen(request), nodeHeaders(request))));
+  diagnostics.subscribe('http.client.response.finish', guarded(({ request, response }: { request: NodeClientRequest; response: NodeIncomingMessage }) => answered(nodeSeen(request), response.statusCode, response.rawHeaders)));
+  diagnostics.subscribe('http.client.request.error', guarded(({ request, error }: { request: NodeClientRequest; error: { code?: unknown; name?: unknown } }) => failed(nodeSeen(request), error)));
 }

@@ -24,9 +24,6 @@ import { registerIdentity } from './commands/identity.js';
 import { registerNode } from './commands/node.js';
 import { registerCa } from './commands/ca.js';
 
-import { CLI_VERSION } from './version.js';
-
-export { CLI_VERSION };
 
 /** Builds the program; parse errors throw a CommanderError instead of exiting. */
 export function buildProgram(): Command {

@@ -40,7 +40,7 @@ function checked(response: TokenResponse | undefined): TokenResponse {
 /** Signs in with a username and password (ROPC) for `resource`, with an id token and a refresh token. */
 export async function passwordGrant(
   http: HttpClient,
-  input: { server: string; tenant: string; username: string; password: string; resource: string; clientId?: string; sleep?: (ms: number) => Promise<unknown> },
+  input: { server: string; tenant: string; username: string; password: string; resource: string; clientId?: string },
 ): Promise<TokenResponse> {
   const form = {
     grant_type: 'password',
@@ -58,7 +58,7 @@ export async function passwordGrant(
     } catch (err) {
       const retryAfter = err instanceof TesseraApiError && err.status === 429 ? err.retryAfter : undefined;
       if (retryAfter === undefined || retryAfter > PASSWORD_RETRY_MAX_WAIT_SEC || attempt >= PASSWORD_ATTEMPTS) throw err;
-      await (input.sleep ?? sleep)(retryAfter * 1000);
+      await sleep(retryAfter * 1000);
     }
   }
 }

@@ -106,22 +106,18 @@ export class RefreshTokens {
   }
 
   /**
-   * The token's row when redeeming it now would succeed, without spending it: what a
-   * refresh checks first (conditional access) so that a refusal leaves the session alive.
-   * Undefined for any token {@link redeem} would refuse (a reused one included: only
-   * redeem answers that, by revoking its chain).
-   */
-  async peek(token: string, clientId: string, tenantId?: string, clientAuthenticated = false): Promise<RefreshTokenRow | undefined> {
-    const held = await this.held(token);
-    if (!held || this.refusal(held, clientId, tenantId, clientAuthenticated) !== undefined) return undefined;
-    return rowOf(held);
-  }
-
-  /**
    * Redeems a token for rotation: checks it (its client, and its tenant when given) and
-   * marks it used. The caller issues the successor with {@link issue}.
+   * marks it used. The caller issues the successor with {@link issue}. `beforeSpending`
+   * runs once the token has passed every check and before it is marked: what it throws
+   * leaves the token as it was (conditional access judging a refresh).
    */
-  async redeem(token: string, clientId: string, tenantId?: string, clientAuthenticated = false): Promise<RefreshTokenRow> {
+  async redeem(
+    token: string,
+    clientId: string,
+    tenantId?: string,
+    clientAuthenticated = false,
+    beforeSpending?: (held: RefreshTokenRow) => Promise<void>,
+  ): Promise<RefreshTokenRow> {
     const held = await this.held(token);
     if (!held) throw rejected();
     const refusal = this.refusal(held, clientId, tenantId, clientAuthenticated);
@@ -130,6 +126,7 @@ export class RefreshTokens {
       throw rejected(REUSED);
     }
     if (refusal) throw refusal;
+    if (beforeSpending) await beforeSpending(rowOf(held));
     // Only one of several concurrent redemptions can win; a loser is a reuse.
     const result = await this.store.db
       .updateTable('refresh_tokens')

@@ -22,8 +22,8 @@ export type BeforeSpending = (held: RefreshTokenRow, user: UserRow) => Promise<v
 
 /**
  * Redeems `token` and returns the session's user, who must still be enabled (a
- * directory's user, still in the directory). `beforeSpending` is asked first, for a token
- * that would be redeemed now and an enabled user.
+ * directory's user, still in the directory). `beforeSpending` is asked after the token
+ * has passed its checks and before it is spent, for an enabled user.
  */
 export async function continueSession(
   services: Services,
@@ -41,14 +41,14 @@ export async function continueSession(
     const before = holder === undefined ? undefined : await services.users.byId(holder);
     if (before !== undefined) await services.directories.refresh(before);
   }
-  if (beforeSpending) {
-    const held = await services.refreshTokens.peek(token, clientId, tenantId, clientAuthenticated);
-    const holder = held === undefined ? undefined : await services.users.byId(held.user_id);
-    // Anything else (no such token, a reused one, a disabled user) is redeem's to answer below.
-    if (held && holder && usable(services, holder)) await beforeSpending(held, holder);
-  }
-  const previous = await services.refreshTokens.redeem(token, clientId, tenantId, clientAuthenticated);
-  const user = await services.users.byId(previous.user_id);
+  // The user is read before the token is spent, so that `beforeSpending` judges who they are now.
+  const read: { user?: UserRow | undefined } = {};
+  const previous = await services.refreshTokens.redeem(token, clientId, tenantId, clientAuthenticated, async (held) => {
+    read.user = await services.users.byId(held.user_id);
+    // A disabled user (or one whose directory is gone) is answered below, not judged.
+    if (beforeSpending && read.user && usable(services, read.user)) await beforeSpending(held, read.user);
+  });
+  const { user } = read;
   if (!user || !usable(services, user)) {
     await services.refreshTokens.revokeChain(previous.chain_id);
     throw new TesseraError('AuthenticationFailed', 'The account is disabled or deleted. Sign in again.', { aadCodes: [50057] });
